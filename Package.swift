@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// tun2modem: a cellular modem's AT socket stack as a Linux network interface.
+// Toolchain only: no package dependencies (the daemon is dropped onto small gateways).
+// Module boundaries and who may import what: ARCHITECTURE.md.
+import PackageDescription
+
+let package = Package(
+    name: "tun2modem",
+    products: [
+        .executable(name: "tun2modem", targets: ["tun2modem"]),
+        .executable(name: "tun2modem-sim", targets: ["tun2modem-sim"]),
+    ],
+    targets: [
+        // What Swift cannot import: ioctls, termios speeds, netlink structs.
+        .target(name: "CLinux"),
+        // Every syscall lives here; nothing above it imports Glibc.
+        .target(name: "Sys", dependencies: ["CLinux"]),
+        .target(name: "Buffers"),
+        .target(name: "Wire"),
+        .target(name: "Flows", dependencies: ["Wire", "Buffers"]),
+        .target(name: "AT", dependencies: ["Buffers"]),
+        .target(name: "Modems", dependencies: ["AT"]),
+        .target(name: "Bridge", dependencies: ["Sys", "Buffers", "Wire", "Flows", "AT", "Modems"]),
+        // The emulator is an independent reading of the manuals: it never imports Modems or AT.
+        .target(name: "ModemSim", dependencies: ["Sys"]),
+        .executableTarget(name: "tun2modem", dependencies: ["Bridge", "Modems", "Sys"]),
+        .executableTarget(name: "tun2modem-sim", dependencies: ["ModemSim"]),
+
+        .testTarget(name: "SysTests", dependencies: ["Sys"]),
+        .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "Wire", "Buffers"]),
+        .testTarget(name: "ATTests", dependencies: ["AT", "Buffers"]),
+        .testTarget(name: "ModemsTests", dependencies: ["Modems", "AT", "Sys"]),
+        .testTarget(name: "ModemSimTests", dependencies: ["ModemSim", "Sys"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge"]),
+        // Spawns the built binaries in network namespaces; skips loudly without root.
+        .testTarget(name: "EndToEndTests", dependencies: ["Sys"]),
+    ]
+)

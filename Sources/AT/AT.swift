@@ -1,0 +1,1 @@
+// Module AT: see ARCHITECTURE.md for what it owns.

@@ -1,0 +1,1 @@
+// Module Bridge: see ARCHITECTURE.md for what it owns.

@@ -1,0 +1,1 @@
+// Module Buffers: see ARCHITECTURE.md for what it owns.

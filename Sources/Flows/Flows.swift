@@ -1,0 +1,1 @@
+// Module Flows: see ARCHITECTURE.md for what it owns.

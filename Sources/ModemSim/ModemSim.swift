@@ -1,0 +1,1 @@
+// Module ModemSim: see ARCHITECTURE.md for what it owns.

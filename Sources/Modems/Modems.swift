@@ -1,0 +1,1 @@
+// Module Modems: see ARCHITECTURE.md for what it owns.

@@ -1,0 +1,1 @@
+// Module Sys: see ARCHITECTURE.md for what it owns.

@@ -1,0 +1,1 @@
+// Module Wire: see ARCHITECTURE.md for what it owns.

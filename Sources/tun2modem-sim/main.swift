@@ -1,0 +1,2 @@
+// tun2modem-sim: the modem emulator's CLI.
+print("tun2modem-sim: not yet implemented")

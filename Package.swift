@@ -16,7 +16,7 @@ let package = Package(
         // Every syscall lives here; nothing above it imports Glibc.
         .target(name: "Sys", dependencies: ["CLinux"]),
         .target(name: "Buffers"),
-        .target(name: "Wire"),
+        .target(name: "Wire", dependencies: ["Buffers"]),
         .target(name: "Flows", dependencies: ["Wire", "Buffers"]),
         .target(name: "AT", dependencies: ["Buffers"]),
         .target(name: "Modems", dependencies: ["AT"]),
@@ -28,7 +28,7 @@ let package = Package(
 
         .testTarget(name: "SysTests", dependencies: ["Sys"]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
-        .testTarget(name: "WireTests", dependencies: ["Wire"]),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Buffers"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Wire", "Buffers"]),
         .testTarget(name: "ATTests", dependencies: ["AT", "Buffers"]),
         .testTarget(name: "ModemsTests", dependencies: ["Modems", "AT", "Sys"]),

@@ -1,1 +1,0 @@
-// Module Buffers: see ARCHITECTURE.md for what it owns.

@@ -1,0 +1,34 @@
+/// The tunables of every TCP endpoint; the defaults suit an app on the same host (TUN) and
+/// a modem behind a serial line.
+public struct TCPConfig: Hashable, Sendable {
+    /// The MSS announced to the app: the TUN MTU minus IP and TCP headers (RFC 9293 §3.7.1).
+    public var maxSegmentSize: Int = 1460
+    /// The app's MSS when its SYN has none (RFC 9293 §3.7.1: 536).
+    public var defaultPeerSegmentSize: Int = 536
+    /// Bytes from the app held until the modem accepts them (per flow).
+    public var receiveBufferCapacity: Int = 256 * 1024
+    /// Bytes from the modem held until the app acknowledges them (per flow).
+    public var sendBufferCapacity: Int = 256 * 1024
+    public var initialRTO: Duration = .seconds(1)
+    public var minimumRTO: Duration = .milliseconds(200)
+    public var maximumRTO: Duration = .seconds(60)
+    /// Retransmissions of the same data before the flow is reset (RFC 9293 §3.8.3, R2).
+    public var maxRetransmissions: Int = 10
+    /// SYN-ACK retransmissions before giving up on the handshake.
+    public var maxSynAckRetransmissions: Int = 5
+    /// TIME-WAIT: far shorter than 2·MSL, since the app's kernel is on this host and no old
+    /// duplicate can wander a network for minutes; bounded so the table drains.
+    public var timeWait: Duration = .seconds(2)
+    /// Idle time before the first keepalive probe (RFC 1122 §4.2.3.6 allows a configurable
+    /// interval; short here because a dead app only costs the daemon memory and a modem socket).
+    public var keepaliveIdle: Duration = .seconds(120)
+    public var keepaliveInterval: Duration = .seconds(15)
+    public var keepaliveProbes: Int = 4
+    /// How long bytes ACKed to the app may wait for the modem before the flow is reset.
+    public var modemStallTimeout: Duration = .seconds(120)
+    public var windowScaling: Bool = true
+    public var timestamps: Bool = true
+    public var selectiveAcknowledgements: Bool = true
+
+    public init() {}
+}

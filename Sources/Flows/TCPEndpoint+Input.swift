@@ -66,6 +66,12 @@ extension TCPEndpoint {
             // An unacceptable RST is dropped silently; anything else is ACKed and dropped ...
             if isRST { segmentsDropped += 1; return }
             ackDue = true
+            if state == .timeWait && flags.contains(.fin) {
+                // TIME-WAIT: the app's FIN came again (our ACK was lost); ACK it and restart
+                // the wait (RFC 9293 §3.10.7.4 eighth).
+                enterTimeWait(now: now)
+                return
+            }
             // ... except that with a zero window, valid ACKs must still be processed
             // (§3.10.7.4: "special allowance should be made to accept valid ACKs").
             guard window == 0, seq == rcvNxt, segment.ackNumber != nil, !flags.contains(.syn) else {

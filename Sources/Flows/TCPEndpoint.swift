@@ -350,7 +350,13 @@ public struct TCPEndpoint {
             resetDue = TCPRepr(
                 sourcePort: localPort, destinationPort: remotePort, sequenceNumber: SeqNumber(rawValue: 0),
                 ackNumber: irs + 1, flags: .rst, windowLength: 0)
+        case .timeWait where rx.count == 0:
+            // Both FINs are done: ending TIME-WAIT early is no reset, and nothing is sent.
+            lastActivityAt = now
+            enterClosed(.finished)
+            return
         case .timeWait:
+            // The app is done with the connection: no RST, but its bytes are lost (below).
             break
         default:
             resetDue = TCPRepr(

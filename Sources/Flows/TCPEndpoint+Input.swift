@@ -211,7 +211,12 @@ extension TCPEndpoint {
                 && newWindow == oldWindow && sndWnd > 0
             guard isDuplicate else { return }
             dupAcks += 1
-            if dupAcks == 3 && recover == nil {
+            if dupAcks < 3 && recover == nil {
+                // RFC 3042 (limited transmit): the first two duplicates each let one new
+                // segment out beyond cwnd, so a short flight can still produce three.
+                limitedTransmit = dupAcks
+            } else if dupAcks == 3 && recover == nil {
+                limitedTransmit = 0
                 // RFC 5681 §3.2 steps 2–4 (fast retransmit), RFC 6582 §3.2 (recover).
                 ssthresh = max(flightSize / 2, 2 * segmentSize)
                 cwnd = ssthresh + 3 * segmentSize
@@ -226,11 +231,19 @@ extension TCPEndpoint {
         }
 
         // New data acknowledged.
-        if let t = timed, t.seq < ack {
+        if timestamps, let echo = segment.timestamp?.echoReply, echo != 0 {
+            // RFC 7323 §4.1: with timestamps, every ACK of new data is an RTT sample, a
+            // retransmitted segment's too (the echo tells which copy is answered).
+            // An echo older than the connection is bogus (a broken or hostile app TCP).
+            let elapsed = Int64(timestampValue(now) &- echo)
+            if elapsed <= (now - openedAt).nanoseconds / 1_000_000 { rto.sample(.milliseconds(elapsed)) }
+            timed = nil
+        } else if let t = timed, t.seq < ack {
             // Karn's rule (RFC 6298 §3): `timed` is cleared whenever we retransmit.
             rto.sample(now - t.at)
             timed = nil
         }
+        rto.forwardProgress()
         retransmissions = 0
         let dataAcked = min(max(0, ack - txBase), tx.count)
         tx.consume(dataAcked)
@@ -253,6 +266,7 @@ extension TCPEndpoint {
             }
         } else {
             dupAcks = 0
+            limitedTransmit = 0
             if cwnd < ssthresh {
                 // RFC 5681 §3.1, slow start.
                 cwnd += min(acked, segmentSize)

@@ -40,10 +40,9 @@ extension TCPEndpoint {
             lastAckSent = rcvNxt
             synAckDue = false
             ackDue = false
-            if sndMax == iss {
-                // First transmission: time it (Karn: never a retransmitted one).
-                timed = (iss, now)
-            }
+            // Time the first transmission only (Karn's rule, RFC 6298 §3): an ACK after a
+            // retransmitted SYN-ACK could answer either copy.
+            timed = sndMax == iss ? (iss, now) : nil
             sndNxt = iss + 1
             if sndMax < sndNxt { sndMax = sndNxt }
             if retransmitAt == nil { retransmitAt = now + rto.timeout }
@@ -62,6 +61,8 @@ extension TCPEndpoint {
                 if length > 0 || fin {
                     try sendSegment(seq: sndUna, length: length, fin: fin, now: now, emit: emit)
                     segmentsRetransmitted += 1
+                    // Karn's rule (RFC 6298 §3): an ACK after a retransmission is ambiguous.
+                    timed = nil
                     return true
                 }
             }
@@ -71,7 +72,10 @@ extension TCPEndpoint {
             let seq = sndNxt
             try sendSegment(seq: seq, length: length, fin: fin, now: now, emit: emit)
             let isNew = !(seq < sndMax)
-            if !isNew { segmentsRetransmitted += 1 }
+            if !isNew {
+                segmentsRetransmitted += 1
+                timed = nil  // Karn's rule, as above
+            }
             if isNew, timed == nil, length > 0 || fin {
                 timed = (seq, now)
             }
@@ -119,7 +123,8 @@ extension TCPEndpoint {
         let unsent = max(0, dataEnd - sndNxt)
         // RFC 9293 §3.8.6.1: with a zero window, one byte may be sent as a probe.
         let window = max(sndWnd, probeDue ? 1 : 0)
-        let usable = min(sndUna + window - sndNxt, sndUna + cwnd - sndNxt)
+        let congestion = cwnd + limitedTransmit * segmentSize
+        let usable = min(sndUna + window - sndNxt, sndUna + congestion - sndNxt)
         let length = max(0, min(unsent, usable, segmentSize))
         let finUnsent = finQueued && !(finSeq < sndNxt)
         let fin = finUnsent && sndNxt + length == dataEnd
@@ -302,6 +307,7 @@ extension TCPEndpoint {
         cwnd = segmentSize
         recover = nil
         dupAcks = 0
+        limitedTransmit = 0
         fastRetransmitDue = false
         // Go back: everything from SND.UNA is sent again as the window allows.
         sndNxt = sndUna

@@ -76,6 +76,8 @@ public struct TCPEndpoint {
     var cwnd: Int
     var ssthresh: Int = .max
     var dupAcks = 0
+    /// Segments RFC 3042 lets out beyond cwnd on the first duplicate ACKs.
+    var limitedTransmit = 0
     /// RFC 6582 "recover": set during fast recovery.
     var recover: SeqNumber?
 

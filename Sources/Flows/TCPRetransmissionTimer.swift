@@ -46,6 +46,16 @@ struct TCPRetransmissionTimer {
         timeout = min(maximum, timeout * 2)
     }
 
+    /// New data was acknowledged: the path works again, so the backed-off timeout gives
+    /// way to the estimate. RFC 6298 §5.7 would keep the backoff until a fresh sample; but
+    /// when every new segment ends up retransmitted (a receiver that discards out-of-order
+    /// data, steady loss), Karn's rule never yields one, and the doubled timeout would
+    /// starve the flow for minutes.
+    mutating func forwardProgress() {
+        let base = smoothedRTT.map { $0 + max(Self.granularity, rttVariance * 4) } ?? timeout
+        timeout = Self.clamp(min(base, timeout), minimum, maximum)
+    }
+
     private static func clamp(_ d: Duration, _ lo: Duration, _ hi: Duration) -> Duration {
         min(max(d, lo), hi)
     }

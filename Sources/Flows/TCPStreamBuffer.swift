@@ -94,9 +94,10 @@ struct TCPStreamBuffer {
     mutating func consume(_ n: Int) {
         let n = min(max(0, n), count)
         guard n > 0 else { return }
+        // `head` keeps its place even when the buffer empties: out-of-order bytes may
+        // already sit past it.
         head = (head + n) % allocated
         count -= n
-        if count == 0 { head = 0 }
     }
 
     /// Calls `body` with the readable bytes `offset ..< offset + length` as one or two

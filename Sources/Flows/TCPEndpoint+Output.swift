@@ -28,7 +28,7 @@ extension TCPEndpoint {
             // only where the app's SYN offered them (RFC 7323 §2.2, §3.2; RFC 2018 §2).
             var header = self.header(seq: iss, flags: .syn, now: now)
             header.maxSegmentSize = UInt16(clamping: config.maxSegmentSize)
-            if config.windowScaling, rcvShift > 0 || sndShift > 0 || windowScaleOffered {
+            if windowScaling {
                 header.windowScale = UInt8(rcvShift)
             }
             header.sackPermitted = sackPermitted
@@ -201,9 +201,6 @@ extension TCPEndpoint {
         let field = min(0xFFFF, max(floorField, keepField))
         return (UInt16(field), rcvNxt + (field << rcvShift))
     }
-
-    /// Whether the app's SYN carried a window scale (we answer with ours if so).
-    var windowScaleOffered: Bool { sndShift > 0 }
 
     // MARK: - Timers
 

@@ -46,6 +46,8 @@ public struct TCPEndpoint {
     /// The right edge of the window last advertised; never moved left (RFC 9293 §3.8.6.2.2).
     var rcvRight: SeqNumber
     var rcvShift: Int = 0
+    /// Both SYNs carry the window scale option (RFC 7323 §2.2), even with a shift of 0.
+    var windowScaling = false
     var rx: TCPStreamBuffer
     var reassembly = TCPReassembly()
     /// The offset (from RCV.NXT) of the latest out-of-order arrival, for SACK ordering.
@@ -174,9 +176,11 @@ public struct TCPEndpoint {
         peerMSS = max(88, min(announced, config.maxSegmentSize))
         // RFC 7323 §2.2: scaling only if both SYNs carry the option; shifts above 14 are 14.
         if config.windowScaling, let shift = syn.windowScale {
+            windowScaling = true
             sndShift = Int(min(shift, 14))
             rcvShift = Self.shift(for: config.receiveBufferCapacity)
         } else {
+            windowScaling = false
             sndShift = 0
             rcvShift = 0
         }

@@ -172,3 +172,24 @@ import Testing
         #expect(TCPEndpoint.resetReply(to: rst, payloadLength: 0) == nil)
     }
 }
+
+extension TCPHandshakeTests {
+    @Test func windowScaleZeroFromTheAppStillGetsOurScale() {
+        var syn = TCPHarness.syn(seq: SeqNumber(rawValue: 50))
+        syn.windowScale = 0
+        var h = TCPHarness(syn: syn)
+        h.endpoint.modemOpened(now: h.now)
+        let synAck = h.recv().first
+        #expect(synAck?.repr.windowScale == 3)
+        h.send(h.segment(window: 1000))
+        #expect(h.endpoint.sndWnd == 1000)  // the app's shift is 0
+    }
+
+    @Test func scalingOffWhenTheAppDoesNotOfferIt() {
+        var h = TCPHarness()
+        h.establish()
+        h.sendData(pattern(10))
+        // Unscaled: 16 bits cap the window even though the buffer is 256 KiB.
+        #expect(h.recv().first?.window == 65535 - 10)
+    }
+}

@@ -65,9 +65,10 @@ struct SimulationLink {
 
 /// The reference peer: the app's TCP in the simulation. Simple but correct: active open
 /// with MSS, window scale and timestamps; a sender with a fixed-floor, doubling RTO,
-/// go-back-N on timeout, fast retransmit of one segment on three duplicate ACKs and a one-
-/// byte probe into a zero window; a receiver that keeps only in-order bytes, ACKs every
-/// segment, and whose application reads at a bounded rate (so its window closes and reopens).
+/// go-back-N on timeout, fast retransmit on three duplicate ACKs with NewReno's partial-ACK
+/// retransmissions (but no congestion control), and a one-byte probe into a zero window; a receiver that holds out-of-order segments (or, as the
+/// harshest case, drops them), ACKs every segment, and whose application reads at a bounded
+/// rate (so its window closes and reopens).
 struct ReferencePeer {
     let port: UInt16 = 50000
     let serverPort: UInt16 = 443
@@ -89,6 +90,8 @@ struct ReferencePeer {
     var rtoAt: Instant?
     var dupAcks = 0
     var fastRetransmit = false
+    /// The highest byte sent when fast recovery began (RFC 6582), nil outside it.
+    var recover: SeqNumber?
     var probe = false
     var synAt: Instant?
 
@@ -104,6 +107,10 @@ struct ReferencePeer {
     var ackDue = false
     var tsRecent: UInt32 = 0
     var resets = 0
+    /// Whether the receiver holds segments that arrive ahead of a hole (as Linux does)
+    /// or drops them (the harshest legal receiver: every loss then costs a go-back).
+    var keepsOutOfOrder = true
+    var outOfOrder: [(seq: SeqNumber, payload: [UInt8], fin: Bool)] = []
 
     init(iss: SeqNumber, total: Int, seed: UInt64, receiveSeed: UInt64) {
         self.iss = iss
@@ -168,19 +175,36 @@ struct ReferencePeer {
                 sndUna = ack
                 if sndNxt < sndUna { sndNxt = sndUna }
                 dupAcks = 0
+                if let point = recover {
+                    // A partial ACK: the next hole is lost too; resend it now (NewReno).
+                    if ack < point { fastRetransmit = true } else { recover = nil }
+                }
                 rto = minimumRTO
                 rtoAt = sndUna == sndNxt ? nil : now + rto
             } else if ack == sndUna, payload.isEmpty, !repr.flags.contains(.fin), sndUna < sndNxt,
                       sndWnd == oldWindow, sndWnd > 0 {
                 dupAcks += 1
-                if dupAcks == 3 { fastRetransmit = true }
+                if dupAcks == 3 && recover == nil {
+                    fastRetransmit = true
+                    recover = sndNxt
+                }
             }
         }
-        // Text: keep only what starts at or before RCV.NXT.
-        let offset = rcvNxt - repr.sequenceNumber
         if !payload.isEmpty || repr.flags.contains(.fin) { ackDue = true }
+        takeText(seq: repr.sequenceNumber, payload: payload, fin: repr.flags.contains(.fin))
+        // Held segments that now start at or before RCV.NXT.
+        while let i = outOfOrder.firstIndex(where: { !(rcvNxt < $0.seq) }) {
+            let held = outOfOrder.remove(at: i)
+            takeText(seq: held.seq, payload: held.payload, fin: held.fin)
+        }
+    }
+
+    /// Takes what of a segment's text starts at or before RCV.NXT; holds a later one if
+    /// this peer keeps out-of-order segments, drops it otherwise.
+    private mutating func takeText(seq: SeqNumber, payload: [UInt8], fin: Bool) {
+        let offset = rcvNxt - seq
+        let room = max(0, receiveCapacity - unread)
         if offset >= 0 && offset < payload.count {
-            let room = max(0, receiveCapacity - unread)
             let fresh = min(payload.count - offset, room)
             for j in 0 ..< fresh where payload[offset + j] != streamByte(received + j, seed: receiveSeed) {
                 mismatches += 1
@@ -188,13 +212,15 @@ struct ReferencePeer {
             received += fresh
             unread += fresh
             rcvNxt = rcvNxt + fresh
-            if fresh == payload.count - offset, repr.flags.contains(.fin) {
+            if fresh == payload.count - offset, fin {
                 rcvNxt = rcvNxt + 1
                 finReceived = true
             }
-        } else if offset == payload.count, repr.flags.contains(.fin), !finReceived {
+        } else if offset == payload.count, fin, !finReceived {
             rcvNxt = rcvNxt + 1
             finReceived = true
+        } else if offset < 0, keepsOutOfOrder, outOfOrder.count < 128, payload.count - offset <= room {
+            outOfOrder.append((seq, payload, fin))
         }
     }
 
@@ -219,6 +245,7 @@ struct ReferencePeer {
         if let at = rtoAt, at <= now {
             // Go back to the first unacknowledged byte, doubling the timeout.
             sndNxt = sndUna
+            recover = nil
             rto = min(rto * 2, .seconds(10))
             rtoAt = now + rto
             dupAcks = 0

@@ -26,6 +26,10 @@ public struct TCPConfig: Hashable, Sendable {
     public var keepaliveProbes: Int = 4
     /// How long bytes ACKed to the app may wait for the modem before the flow is reset.
     public var modemStallTimeout: Duration = .seconds(120)
+    /// How long the handshake may be held for the modem's socket to open before the app
+    /// gets RST. The bridge normally answers sooner (its AT command has its own timeout);
+    /// this bounds a flow whose answer never comes. Linux gives up on a SYN after ~127 s.
+    public var modemOpenTimeout: Duration = .seconds(150)
     public var windowScaling: Bool = true
     public var timestamps: Bool = true
     public var selectiveAcknowledgements: Bool = true

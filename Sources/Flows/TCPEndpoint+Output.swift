@@ -211,7 +211,7 @@ extension TCPEndpoint {
         case .closed:
             return .never
         case .awaitingModem:
-            return .never
+            return .at(openedAt + config.modemOpenTimeout)
         case .synReceived:
             if synAckDue || ackDue { return .now }
         default:
@@ -241,6 +241,13 @@ extension TCPEndpoint {
 
     /// Fires the timers due at `now`.
     mutating func runTimers(now: Instant) {
+        if state == .awaitingModem {
+            if now - openedAt >= config.modemOpenTimeout {
+                // The modem never answered: the app gets RST rather than a hang.
+                abort(.handshakeTimeout, now: now)
+            }
+            return
+        }
         if let at = modemStallDeadline, at <= now {
             // Issue 4: a flow that cannot deliver data it has ACKed is reset, and counted.
             abort(.undeliverable, now: now)

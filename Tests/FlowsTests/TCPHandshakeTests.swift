@@ -8,7 +8,7 @@ import Testing
         var h = TCPHarness()
         #expect(h.endpoint.state == .awaitingModem)
         #expect(h.recv().isEmpty)
-        #expect(h.endpoint.pollAt() == .never)
+        #expect(h.endpoint.pollAt() == .at(.zero + .seconds(150)))  // only the open timeout
         // The app's kernel retransmits its SYN after 1 s: absorbed, still nothing sent.
         h.advance(.seconds(1))
         h.send(TCPHarness.syn(seq: h.appISN))
@@ -174,6 +174,28 @@ import Testing
 }
 
 extension TCPHandshakeTests {
+    @Test func modemThatNeverAnswersEndsInReset() {
+        var h = TCPHarness()
+        h.advance(.seconds(149))
+        #expect(h.recv().isEmpty)
+        h.advanceToDeadline()
+        let out = h.recv()
+        #expect(out.first?.flags == [.rst])
+        #expect(out.first?.ack == h.appISN + 1)
+        #expect(h.endpoint.closeReason == .handshakeTimeout)
+    }
+
+    @Test func ackWithFinRightAfterTheHandshake() {
+        var h = TCPHarness()
+        h.endpoint.modemOpened(now: h.now)
+        _ = h.recv()
+        // The app's first segment after the SYN-ACK carries data and FIN (a short request).
+        h.sendData(pattern(20), fin: true)
+        #expect(h.endpoint.state == .closeWait)
+        #expect(h.recv().last?.ack == h.appNext)
+        #expect(h.pendingForModem() == pattern(20))
+    }
+
     @Test func windowScaleZeroFromTheAppStillGetsOurScale() {
         var syn = TCPHarness.syn(seq: SeqNumber(rawValue: 50))
         syn.windowScale = 0

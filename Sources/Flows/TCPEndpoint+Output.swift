@@ -175,15 +175,17 @@ extension TCPEndpoint {
 
     /// RFC 2018 §4: up to three blocks (room left next to timestamps), the one holding the
     /// latest out-of-order arrival first.
-    private func sackBlocks() -> [TCPSACKRange] {
+    private func sackBlocks() -> SACKBlocks {
         var ranges = reassembly.ranges
         if let last = lastOutOfOrder, let i = ranges.firstIndex(where: { $0.contains(last) }), i > 0 {
             let r = ranges.remove(at: i)
             ranges.insert(r, at: 0)
         }
-        return ranges.prefix(timestamps ? 3 : 4).map {
-            TCPSACKRange(left: rcvNxt + $0.lowerBound, right: rcvNxt + $0.upperBound)
+        var blocks = SACKBlocks()
+        for range in ranges.prefix(timestamps ? 3 : 4) {
+            blocks.append(SACKBlocks.Block(left: rcvNxt + range.lowerBound, right: rcvNxt + range.upperBound))
         }
+        return blocks
     }
 
     /// The window field to send and the right edge it stands for. The edge never moves

@@ -49,13 +49,34 @@ public struct TCPTimestamp: Hashable, Sendable {
     }
 }
 
-/// One SACK block (RFC 2018 §3): bytes `left ..< right` are held by the receiver.
-public struct TCPSACKRange: Hashable, Sendable {
-    public var left: SeqNumber
-    public var right: SeqNumber
-    public init(left: SeqNumber, right: SeqNumber) {
-        self.left = left
-        self.right = right
+/// Up to four SACK blocks (RFC 2018 §3).
+public struct SACKBlocks: RandomAccessCollection, Hashable, Sendable, ExpressibleByArrayLiteral {
+    public struct Block: Hashable, Sendable {
+        public var left: SeqNumber
+        public var right: SeqNumber
+        public init(left: SeqNumber, right: SeqNumber) {
+            self.left = left
+            self.right = right
+        }
+    }
+
+    public static let capacity = 4
+    private var blocks: [Block] = []
+
+    public init() {}
+    public init(arrayLiteral elements: Block...) {
+        for e in elements { self.append(e) }
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { blocks.count }
+    public subscript(position: Int) -> Block { blocks[position] }
+
+    @discardableResult
+    public mutating func append(_ block: Block) -> Bool {
+        guard blocks.count < Self.capacity else { return false }
+        blocks.append(block)
+        return true
     }
 }
 
@@ -72,7 +93,7 @@ public struct TCPRepr: Hashable, Sendable {
     public var maxSegmentSize: UInt16?
     public var windowScale: UInt8?
     public var sackPermitted: Bool
-    public var sackRanges: [TCPSACKRange]
+    public var sackRanges: SACKBlocks
     public var timestamp: TCPTimestamp?
     public var payloadLength: Int
 
@@ -80,7 +101,7 @@ public struct TCPRepr: Hashable, Sendable {
         sourcePort: UInt16, destinationPort: UInt16, sequenceNumber: SeqNumber,
         ackNumber: SeqNumber?, flags: TCPFlags, windowLength: UInt16,
         maxSegmentSize: UInt16? = nil, windowScale: UInt8? = nil, sackPermitted: Bool = false,
-        sackRanges: [TCPSACKRange] = [], timestamp: TCPTimestamp? = nil, payloadLength: Int = 0
+        sackRanges: SACKBlocks = [], timestamp: TCPTimestamp? = nil, payloadLength: Int = 0
     ) {
         self.sourcePort = sourcePort
         self.destinationPort = destinationPort
@@ -99,6 +120,23 @@ public struct TCPRepr: Hashable, Sendable {
 
 /// An IPv4 or IPv6 address.
 public enum IPAddress: Hashable, Sendable {
-    case v4(UInt32)
-    case v6(UInt64, UInt64)
+    case v4(IPv4Address)
+    case v6(IPv6Address)
+}
+
+public struct IPv4Address: RawRepresentable, Hashable, Sendable {
+    public var rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
+        rawValue = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
+    }
+}
+
+public struct IPv6Address: Hashable, Sendable {
+    public var high: UInt64
+    public var low: UInt64
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
 }

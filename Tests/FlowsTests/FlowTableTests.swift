@@ -4,8 +4,8 @@ import Testing
 
 /// The flow table: routing segments to flows, limits, counters, and draining to zero.
 @Suite struct FlowTableTests {
-    static let app = IPAddress.v4(0x0A00_0002)
-    static let server = IPAddress.v4(0xC000_0201)
+    static let app = IPAddress.v4(IPv4Address(10, 0, 0, 2))
+    static let server = IPAddress.v4(IPv4Address(192, 0, 2, 1))
 
     static func key(_ port: UInt16, remotePort: UInt16 = 80) -> FlowKey {
         FlowKey(proto: .tcp, appAddress: app, appPort: port, remoteAddress: server, remotePort: remotePort)

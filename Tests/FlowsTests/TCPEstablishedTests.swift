@@ -82,8 +82,8 @@ import Testing
         #expect(out[1].ack == base)
         // The block holding the latest arrival comes first (RFC 2018 §4).
         #expect(out[1].repr.sackRanges == [
-            TCPSACKRange(left: base + 4000, right: base + 4500),
-            TCPSACKRange(left: base + 2000, right: base + 2500),
+            SACKBlocks.Block(left: base + 4000, right: base + 4500),
+            SACKBlocks.Block(left: base + 2000, right: base + 2500),
         ])
     }
 

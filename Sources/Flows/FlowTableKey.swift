@@ -1,5 +1,3 @@
-import Buffers
-
 /// The transport protocol of a flow.
 public enum FlowProtocol: UInt8, Hashable, Sendable, CustomStringConvertible {
     case icmp = 1

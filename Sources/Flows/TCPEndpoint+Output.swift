@@ -97,9 +97,8 @@ extension TCPEndpoint {
         if keepaliveDue {
             // RFC 1122 §4.2.3.6: a probe is an ACK with SEG.SEQ = SND.NXT − 1 and no data,
             // which the app's TCP must answer with an ACK.
+            try sendSegment(seq: sndNxt - 1, length: 0, fin: false, now: now, emit: emit)
             keepaliveDue = false
-            let header = self.header(seq: sndNxt - 1, flags: [], now: now)
-            try emit(header, .empty)
             return true
         }
 
@@ -133,7 +132,7 @@ extension TCPEndpoint {
         // the buffer, is a probe, or fills half the largest window the app offered. Nagle
         // is off: the modem delivers in bursts, and latency matters more than header bytes.
         if length > 0, length < segmentSize, length < unsent, !probeDue, length < maxSndWnd / 2 {
-            return fin ? (length, fin) : nil
+            return nil
         }
         return (length, fin)
     }
@@ -158,11 +157,12 @@ extension TCPEndpoint {
         ackDue = false
     }
 
-    /// The common header: ports, ACK of RCV.NXT, window, timestamps and SACK blocks.
+    /// The common header: ports, ACK of RCV.NXT, timestamps and SACK blocks; the caller
+    /// sets the window (and records the edge it advertises).
     private func header(seq: SeqNumber, flags: TCPFlags, now: Instant) -> TCPRepr {
         var header = TCPRepr(
             sourcePort: localPort, destinationPort: remotePort, sequenceNumber: seq,
-            ackNumber: rcvNxt, flags: flags, windowLength: advertisedWindow().field)
+            ackNumber: rcvNxt, flags: flags, windowLength: 0)
         if timestamps {
             // RFC 7323 §4.3 (1): TSecr echoes TS.Recent.
             header.timestamp = TCPTimestamp(value: timestampValue(now), echoReply: tsRecent)

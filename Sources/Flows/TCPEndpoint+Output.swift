@@ -287,6 +287,12 @@ extension TCPEndpoint {
 
     /// RFC 6298 §5.4–5.6, RFC 5681 §3.1 (loss window), RFC 9293 §3.8.3 (R2).
     private mutating func retransmitExpired(now: Instant) {
+        guard state == .synReceived || sndUna < sndMax else {
+            // Nothing in flight any more: a stale timer.
+            retransmitAt = nil
+            retransmissions = 0
+            return
+        }
         retransmissions += 1
         timed = nil
         rto.backOff()
@@ -298,11 +304,6 @@ extension TCPEndpoint {
             }
             synAckDue = true
             segmentsRetransmitted += 1
-            return
-        }
-        guard sndUna < sndMax else {
-            retransmitAt = nil
-            retransmissions = 0
             return
         }
         if retransmissions > config.maxRetransmissions {

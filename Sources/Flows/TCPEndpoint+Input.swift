@@ -366,7 +366,8 @@ extension TCPEndpoint {
             // (out-of-order ones must be ACKed immediately; the app is local, so no delay).
             ackDue = true
         }
-        if finAllowed, offset + payload.count >= 0 {
+        if finAllowed, appFinSeq == nil, offset + payload.count >= 0 {
+            // The first FIN seen fixes the end of the app's stream.
             appFinSeq = segment.sequenceNumber + payload.count
         }
         takeFinIfInOrder(now: now)

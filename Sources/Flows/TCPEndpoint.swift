@@ -25,6 +25,18 @@ public struct TCPPayload {
 /// to the app as they enter the receive buffer, and stay there until the modem accepts
 /// them, so the advertised window is the room left toward the modem (backpressure end to
 /// end). Modelled on smoltcp's `socket/tcp.rs` (structure only).
+///
+/// Driving it (the bridge, once per event-loop turn):
+/// 1. every segment read from the TUN for this flow: `process(_:payload:now:)` (batching a
+///    read's segments before dispatching coalesces their ACKs);
+/// 2. modem events: `modemOpened` / `modemRefused` / `modemUnreachable` while
+///    `awaitingModem`; `modemAccepted(n)` after the modem took `n` bytes of
+///    `withPendingForModem`; `deliverFromModem` with at most `roomForModemData` bytes read
+///    from the modem socket; `modemClosed` (peer FIN), `modemReset`, `modemFailed`;
+/// 3. `dispatch(now:emit:)` until it returns false, writing each segment to the TUN;
+/// 4. sleep until `pollAt()`; when `isClosed`, remove the flow (answering with ICMP
+///    unreachable first if `wantsUnreachable`), and close the modem socket's sending side
+///    once `appFinished`.
 public struct TCPEndpoint {
     public let config: TCPConfig
     let budget: TCPBufferBudget

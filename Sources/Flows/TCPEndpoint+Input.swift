@@ -11,7 +11,11 @@ extension TCPEndpoint {
         let flags = segment.flags
         switch (state, flags.contains(.syn), flags.contains(.rst), segment.ackNumber) {
         case (.closed, _, _, _):
-            // The flow table answers segments for flows that no longer exist.
+            // RFC 9293 §3.10.7.1 (CLOSED): anything but a RST is answered with a RST. This
+            // is also how an abort lands: Linux takes our RST at SND.NXT only if it equals
+            // its RCV.NXT (RFC 5961 §3.2), else it sends a challenge ACK, which this answers
+            // with a RST at exactly the number it acknowledges.
+            resetDue = Self.resetReply(to: segment, payloadLength: payload.count)
             return
         case (.awaitingModem, true, false, nil):
             // A retransmitted SYN while the modem opens is absorbed; a SYN with a new ISN is

@@ -258,3 +258,25 @@ import Testing
 extension TCPState: CustomTestStringConvertible {
     public var testDescription: String { description }
 }
+
+extension TCPCloseTests {
+    @Test func closedEndpointAnswersWithReset() {
+        var h = Self.harness(in: .established)
+        h.deliver(pattern(3000))
+        _ = h.recv()
+        h.endpoint.modemReset(now: h.now)
+        let rst = h.recv()
+        #expect(rst.first?.seq == h.ourISN + 3001)  // SND.NXT: past what the app has seen
+        // The app (as Linux does, RFC 5961 §3.2) answers an inexact RST with a challenge
+        // ACK; CLOSED answers that with a RST at exactly the number it acknowledges.
+        h.appAck = h.ourISN + 1461
+        h.send(h.segment())
+        let exact = h.recv()
+        #expect(exact.count == 1)
+        #expect(exact.first?.flags == [.rst])
+        #expect(exact.first?.seq == h.ourISN + 1461)
+        // A RST is never answered.
+        h.send(h.segment(flags: .rst))
+        #expect(h.recv().isEmpty)
+    }
+}

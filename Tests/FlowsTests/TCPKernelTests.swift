@@ -1,0 +1,200 @@
+import Buffers
+import Foundation
+import Glibc
+import Testing
+@testable import Flows
+
+/// The endpoint against the real thing: a Linux TCP socket in a private network namespace
+/// connects through a TUN device, and the "modem" behind the endpoint echoes what it gets.
+@Suite(.enabled(if: TCPKernelLab.available, "needs root, /dev/net/tun and ip(8)"), .serialized)
+struct TCPKernelTests {
+    enum ModemBehaviour: Sendable {
+        case echo
+        case refuse
+        /// Echo, then reset the modem socket after this many bytes.
+        case resetAfter(Int)
+    }
+
+    struct Run: Sendable {
+        var appConnected = false
+        var appError: Int32 = 0
+        var appReceived: [UInt8] = []
+        var appSawEOF = false
+        var closeReason: TCPCloseReason?
+        var state: TCPState?
+        var synOptions = ""
+        var segmentsFromApp = 0
+        var segmentsToApp = 0
+        var zeroWindowsFromApp = 0
+    }
+
+    /// Runs one connection of `bytes` bytes from the app, echoed back by the modem.
+    static func run(bytes: Int, appReceiveBuffer: Int32? = nil, modem: ModemBehaviour) throws -> Run {
+        try TCPKernelLab.run { tun in
+            var run = Run()
+            let budget = TCPBufferBudget(limit: 8 << 20)
+            let data = pattern(bytes, seed: 9)
+            var endpoint: TCPEndpoint?
+            var modemOpenAt: Instant?
+            var modemClosedSent = false
+            var echoed = 0
+
+            let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            guard sock >= 0 else { throw TCPKernelLab.LabError("socket") }
+            defer { close(sock) }
+            if var size = appReceiveBuffer {
+                setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(80).bigEndian
+            address.sin_addr.s_addr = TCPKernelLab.remoteAddress.bigEndian
+            let started = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(sock, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard started == 0 || errno == EINPROGRESS else { throw TCPKernelLab.LabError("connect") }
+
+            var appSent = 0
+            var appShutdown = false
+            let deadline = TCPKernelLab.monotonicNow() + .seconds(20)
+            var packet = [UInt8](repeating: 0, count: 65536)
+
+            while TCPKernelLab.monotonicNow() < deadline {
+                let now = TCPKernelLab.monotonicNow()
+                // Packets from the app's kernel.
+                while true {
+                    let n = packet.withUnsafeMutableBytes { read(tun, $0.baseAddress, $0.count) }
+                    guard n > 0, let segment = TCPKernelCodec.parse(Array(packet[0 ..< n])) else { break }
+                    run.segmentsFromApp += 1
+                    if segment.repr.windowLength == 0 && !segment.repr.flags.contains(.rst) { run.zeroWindowsFromApp += 1 }
+                    if var e = endpoint {
+                        segment.payload.withUnsafeBytes { e.process(segment.repr, payload: $0, now: now) }
+                        endpoint = e
+                    } else if let e = TCPEndpoint(syn: segment.repr, initialSequence: SeqNumber(rawValue: 0xFFFF_F000), now: now, budget: budget) {
+                        let r = segment.repr
+                        run.synOptions = "mss=\(r.maxSegmentSize.map(String.init) ?? "-") ws=\(r.windowScale.map(String.init) ?? "-") sack=\(r.sackPermitted) ts=\(r.timestamp != nil)"
+                        endpoint = e
+                        modemOpenAt = now + .milliseconds(30)  // the modem takes a while
+                    }
+                }
+                // The modem.
+                if var e = endpoint {
+                    if let at = modemOpenAt, at <= now {
+                        modemOpenAt = nil
+                        if case .refuse = modem { e.modemRefused(now: now) } else { e.modemOpened(now: now) }
+                    }
+                    let room = e.roomForModemData
+                    let echo = e.withPendingForModem { a, b in Array((Array(a) + Array(b)).prefix(room)) }
+                    if !echo.isEmpty {
+                        let taken = echo.withUnsafeBytes { e.deliverFromModem($0, now: now) }
+                        e.modemAccepted(taken, now: now)
+                        echoed += taken
+                    }
+                    if case .resetAfter(let limit) = modem, echoed >= limit, !e.isClosed {
+                        e.modemReset(now: now)
+                    }
+                    if e.appFinished && e.pendingForModemCount == 0 && !modemClosedSent {
+                        e.modemClosed(now: now)
+                        modemClosedSent = true
+                    }
+                    while e.dispatch(now: now, emit: { repr, payload in
+                        let bytes = TCPKernelCodec.emit(
+                            repr, payload: Array(payload.first) + Array(payload.second),
+                            source: TCPKernelLab.remoteAddress, destination: TCPKernelLab.appAddress)
+                        _ = bytes.withUnsafeBytes { write(tun, $0.baseAddress, $0.count) }
+                        run.segmentsToApp += 1
+                    }) {}
+                    endpoint = e
+                }
+                // The app.
+                var pfd = pollfd(fd: sock, events: Int16(POLLOUT | POLLIN), revents: 0)
+                _ = poll(&pfd, 1, 0)
+                if !run.appConnected && pfd.revents & Int16(POLLOUT | POLLERR | POLLHUP) != 0 {
+                    var error: Int32 = 0
+                    var length = socklen_t(MemoryLayout<Int32>.size)
+                    getsockopt(sock, SOL_SOCKET, SO_ERROR, &error, &length)
+                    if error != 0 {
+                        run.appError = error
+                        break
+                    }
+                    run.appConnected = true
+                }
+                if run.appConnected {
+                    while appSent < data.count {
+                        let n = data[appSent...].withUnsafeBytes { send(sock, $0.baseAddress, min($0.count, 16384), Int32(MSG_NOSIGNAL)) }
+                        if n < 0 && errno != EAGAIN { run.appError = errno }
+                        if n <= 0 { break }
+                        appSent += n
+                    }
+                    if run.appError != 0 { break }
+                    if appSent == data.count && !appShutdown {
+                        shutdown(sock, Int32(SHUT_WR))
+                        appShutdown = true
+                    }
+                    var chunk = [UInt8](repeating: 0, count: 4096)
+                    while !run.appSawEOF {
+                        let n = chunk.withUnsafeMutableBytes { recv(sock, $0.baseAddress, $0.count, 0) }
+                        if n > 0 {
+                            run.appReceived += chunk[0 ..< n]
+                        } else if n == 0 {
+                            run.appSawEOF = true
+                        } else {
+                            if errno != EAGAIN { run.appError = errno }
+                            break
+                        }
+                    }
+                    if run.appError != 0 { break }
+                }
+                if run.appSawEOF, let e = endpoint, e.isClosed || e.state == .timeWait { break }
+                // Wait for the TUN, the app's socket, or the endpoint's next timer.
+                var fds = [pollfd(fd: tun, events: Int16(POLLIN), revents: 0), pollfd(fd: sock, events: Int16(POLLIN), revents: 0)]
+                var timeout: Int32 = 2
+                if case .at(let t)? = endpoint?.pollAt() {
+                    timeout = Int32(clamping: max(0, min(2, (t - TCPKernelLab.monotonicNow()).nanoseconds / 1_000_000)))
+                }
+                _ = poll(&fds, 2, timeout)
+            }
+            run.closeReason = endpoint?.closeReason
+            run.state = endpoint?.state
+            return run
+        }
+    }
+
+    @Test func echoOneMebibyteWithAHalfCloseFromTheApp() throws {
+        let run = try Self.run(bytes: 1 << 20, modem: .echo)
+        #expect(run.appError == 0)
+        #expect(run.appConnected)
+        #expect(run.appReceived.count == 1 << 20)
+        #expect(run.appReceived == pattern(1 << 20, seed: 9))
+        #expect(run.appSawEOF)
+        #expect(run.state == .timeWait || run.closeReason == .finished)
+        // The kernel offered everything; its window scale depends on its rmem settings.
+        #expect(run.synOptions.hasPrefix("mss=1460 ws="))
+        #expect(run.synOptions.hasSuffix(" sack=true ts=true"))
+    }
+
+    @Test func tinyAppReceiveBufferForcesZeroWindows() throws {
+        let run = try Self.run(bytes: 200_000, appReceiveBuffer: 2048, modem: .echo)
+        #expect(run.appError == 0)
+        #expect(run.appReceived == pattern(200_000, seed: 9))
+        #expect(run.appSawEOF)
+        #expect(run.zeroWindowsFromApp > 0)
+    }
+
+    @Test func refusedByTheModemIsConnectionRefused() throws {
+        let run = try Self.run(bytes: 10, modem: .refuse)
+        #expect(!run.appConnected)
+        #expect(run.appError == ECONNREFUSED)
+        #expect(run.closeReason == .modemRefused)
+    }
+
+    @Test func modemResetReachesTheAppAsConnectionReset() throws {
+        let run = try Self.run(bytes: 1 << 20, modem: .resetAfter(100_000))
+        #expect(run.appConnected)
+        #expect(run.appError == ECONNRESET)
+        #expect(run.closeReason == .modemReset || run.closeReason == .undeliverable)
+        #expect(run.appReceived == pattern(run.appReceived.count, seed: 9))
+    }
+}

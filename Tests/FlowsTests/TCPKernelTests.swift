@@ -13,6 +13,21 @@ struct TCPKernelTests {
         case refuse
         /// Echo, then reset the modem socket after this many bytes.
         case resetAfter(Int)
+        /// Send this many bytes as soon as open, then close (the server speaks and hangs
+        /// up first); the app sends nothing and closes after EOF.
+        case greetAndClose(Int)
+    }
+
+    /// One connection's circumstances.
+    struct Scenario: Sendable {
+        var bytes: Int
+        var modem: ModemBehaviour = .echo
+        var appReceiveBuffer: Int32?
+        var modemOpenDelay: Duration = .milliseconds(30)
+        /// Packets lost each way between the app's kernel and the endpoint.
+        var loss: Double = 0
+        /// The app aborts (SO_LINGER 0) once it has received this many bytes.
+        var appAbortsAfter: Int?
     }
 
     struct Run: Sendable {
@@ -26,14 +41,22 @@ struct TCPKernelTests {
         var segmentsFromApp = 0
         var segmentsToApp = 0
         var zeroWindowsFromApp = 0
+        var synsFromApp = 0
+        var lost = 0
+        var endpointRetransmits = 0
     }
 
     /// Runs one connection of `bytes` bytes from the app, echoed back by the modem.
-    static func run(bytes: Int, appReceiveBuffer: Int32? = nil, modem: ModemBehaviour) throws -> Run {
+    static func run(_ scenario: Scenario) throws -> Run {
         try TCPKernelLab.run { tun in
             var run = Run()
+            var random = SimulationRandom(seed: 0x5EED)
+            let modem = scenario.modem
             let budget = TCPBufferBudget(limit: 8 << 20)
+            let bytes: Int
+            if case .greetAndClose = modem { bytes = 0 } else { bytes = scenario.bytes }
             let data = pattern(bytes, seed: 9)
+            var greeted = 0
             var endpoint: TCPEndpoint?
             var modemOpenAt: Instant?
             var modemClosedSent = false
@@ -41,8 +64,9 @@ struct TCPKernelTests {
 
             let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
             guard sock >= 0 else { throw TCPKernelLab.LabError("socket") }
-            defer { close(sock) }
-            if var size = appReceiveBuffer {
+            var sockClosed = false
+            defer { if !sockClosed { close(sock) } }
+            if var size = scenario.appReceiveBuffer {
                 setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
             }
             var address = sockaddr_in()
@@ -66,8 +90,14 @@ struct TCPKernelTests {
                 // Packets from the app's kernel.
                 while true {
                     let n = packet.withUnsafeMutableBytes { read(tun, $0.baseAddress, $0.count) }
-                    guard n > 0, let segment = TCPKernelCodec.parse(Array(packet[0 ..< n])) else { break }
+                    guard n > 0 else { break }
+                    guard let segment = TCPKernelCodec.parse(Array(packet[0 ..< n])) else { continue }
                     run.segmentsFromApp += 1
+                    if segment.repr.flags.contains(.syn) { run.synsFromApp += 1 }
+                    if Double.random(in: 0 ..< 1, using: &random) < scenario.loss {
+                        run.lost += 1
+                        continue
+                    }
                     if segment.repr.windowLength == 0 && !segment.repr.flags.contains(.rst) { run.zeroWindowsFromApp += 1 }
                     if var e = endpoint {
                         segment.payload.withUnsafeBytes { e.process(segment.repr, payload: $0, now: now) }
@@ -76,7 +106,7 @@ struct TCPKernelTests {
                         let r = segment.repr
                         run.synOptions = "mss=\(r.maxSegmentSize.map(String.init) ?? "-") ws=\(r.windowScale.map(String.init) ?? "-") sack=\(r.sackPermitted) ts=\(r.timestamp != nil)"
                         endpoint = e
-                        modemOpenAt = now + .milliseconds(30)  // the modem takes a while
+                        modemOpenAt = now + scenario.modemOpenDelay  // the modem takes a while
                     }
                 }
                 // The modem.
@@ -92,14 +122,28 @@ struct TCPKernelTests {
                         e.modemAccepted(taken, now: now)
                         echoed += taken
                     }
+                    if case .greetAndClose(let count) = modem, e.state != .awaitingModem, !modemClosedSent {
+                        let greeting = pattern(count - greeted, from: greeted, seed: 9)
+                        greeted += greeting.withUnsafeBytes { e.deliverFromModem($0, now: now) }
+                        if greeted == count {
+                            e.modemClosed(now: now)
+                            modemClosedSent = true
+                        }
+                    }
                     if case .resetAfter(let limit) = modem, echoed >= limit, !e.isClosed {
                         e.modemReset(now: now)
                     }
-                    if e.appFinished && e.pendingForModemCount == 0 && !modemClosedSent {
+                    if case .greetAndClose = modem {
+                        // The server closes by itself, above.
+                    } else if e.appFinished && e.pendingForModemCount == 0 && !modemClosedSent {
                         e.modemClosed(now: now)
                         modemClosedSent = true
                     }
                     while e.dispatch(now: now, emit: { repr, payload in
+                        if Double.random(in: 0 ..< 1, using: &random) < scenario.loss {
+                            run.lost += 1
+                            return
+                        }
                         let bytes = TCPKernelCodec.emit(
                             repr, payload: Array(payload.first) + Array(payload.second),
                             source: TCPKernelLab.remoteAddress, destination: TCPKernelLab.appAddress)
@@ -109,6 +153,12 @@ struct TCPKernelTests {
                     endpoint = e
                 }
                 // The app.
+                if sockClosed {
+                    // Let the RST reach the endpoint, then stop.
+                    if let e = endpoint, e.isClosed { break }
+                    _ = poll(nil, 0, 1)
+                    continue
+                }
                 var pfd = pollfd(fd: sock, events: Int16(POLLOUT | POLLIN), revents: 0)
                 _ = poll(&pfd, 1, 0)
                 if !run.appConnected && pfd.revents & Int16(POLLOUT | POLLERR | POLLHUP) != 0 {
@@ -146,6 +196,14 @@ struct TCPKernelTests {
                         }
                     }
                     if run.appError != 0 { break }
+                    if let limit = scenario.appAbortsAfter, run.appReceived.count >= limit {
+                        // close() with a zero linger time sends RST (socket(7), SO_LINGER).
+                        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                        setsockopt(sock, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                        shutdown(sock, Int32(SHUT_RDWR))
+                        close(sock)
+                        sockClosed = true
+                    }
                 }
                 if run.appSawEOF, let e = endpoint, e.isClosed || e.state == .timeWait { break }
                 // Wait for the TUN, the app's socket, or the endpoint's next timer.
@@ -158,16 +216,18 @@ struct TCPKernelTests {
             }
             run.closeReason = endpoint?.closeReason
             run.state = endpoint?.state
+            run.endpointRetransmits = endpoint?.segmentsRetransmitted ?? 0
             return run
         }
     }
 
     @Test func echoOneMebibyteWithAHalfCloseFromTheApp() throws {
-        let run = try Self.run(bytes: 1 << 20, modem: .echo)
+        let run = try Self.run(Scenario(bytes: 1 << 20))
         #expect(run.appError == 0)
         #expect(run.appConnected)
         #expect(run.appReceived.count == 1 << 20)
-        #expect(run.appReceived == pattern(1 << 20, seed: 9))
+        let intact = run.appReceived == pattern(1 << 20, seed: 9)
+        #expect(intact)
         #expect(run.appSawEOF)
         #expect(run.state == .timeWait || run.closeReason == .finished)
         // The kernel offered everything; its window scale depends on its rmem settings.
@@ -176,25 +236,63 @@ struct TCPKernelTests {
     }
 
     @Test func tinyAppReceiveBufferForcesZeroWindows() throws {
-        let run = try Self.run(bytes: 200_000, appReceiveBuffer: 2048, modem: .echo)
+        let run = try Self.run(Scenario(bytes: 200_000, appReceiveBuffer: 2048))
         #expect(run.appError == 0)
-        #expect(run.appReceived == pattern(200_000, seed: 9))
+        let intact = run.appReceived == pattern(200_000, seed: 9)
+        #expect(intact)
         #expect(run.appSawEOF)
         #expect(run.zeroWindowsFromApp > 0)
     }
 
     @Test func refusedByTheModemIsConnectionRefused() throws {
-        let run = try Self.run(bytes: 10, modem: .refuse)
+        let run = try Self.run(Scenario(bytes: 10, modem: .refuse))
         #expect(!run.appConnected)
         #expect(run.appError == ECONNREFUSED)
         #expect(run.closeReason == .modemRefused)
     }
 
     @Test func modemResetReachesTheAppAsConnectionReset() throws {
-        let run = try Self.run(bytes: 1 << 20, modem: .resetAfter(100_000))
+        let run = try Self.run(Scenario(bytes: 1 << 20, modem: .resetAfter(100_000)))
         #expect(run.appConnected)
         #expect(run.appError == ECONNRESET)
         #expect(run.closeReason == .modemReset || run.closeReason == .undeliverable)
-        #expect(run.appReceived == pattern(run.appReceived.count, seed: 9))
+        let intact = run.appReceived == pattern(run.appReceived.count, seed: 9)
+        #expect(intact)
+    }
+
+    @Test func slowModemOpenAbsorbsTheKernelsSynRetransmission() throws {
+        // Linux retransmits its SYN after 1 s; the modem answers after 1.5 s.
+        let run = try Self.run(Scenario(bytes: 1000, modemOpenDelay: .milliseconds(1500)))
+        #expect(run.synsFromApp >= 2)
+        #expect(run.appError == 0)
+        let intact = run.appReceived == pattern(1000, seed: 9)
+        #expect(intact)
+        #expect(run.appSawEOF)
+    }
+
+    @Test func serverSpeaksAndClosesFirst() throws {
+        let run = try Self.run(Scenario(bytes: 300_000, modem: .greetAndClose(300_000)))
+        #expect(run.appError == 0)
+        #expect(run.appReceived.count == 300_000)
+        let intact = run.appReceived == pattern(300_000, seed: 9)
+        #expect(intact)
+        #expect(run.appSawEOF)
+        #expect(run.state == .timeWait || run.closeReason == .finished)
+    }
+
+    @Test func appAbortIsSeenAsAppReset() throws {
+        let run = try Self.run(Scenario(bytes: 1 << 20, appAbortsAfter: 50_000))
+        #expect(run.closeReason == .appReset)
+    }
+
+    @Test func lossBothWaysIsRepaired() throws {
+        let run = try Self.run(Scenario(bytes: 1 << 20, loss: 0.03))
+        #expect(run.lost > 20)
+        #expect(run.appError == 0)
+        #expect(run.appReceived.count == 1 << 20)
+        let intact = run.appReceived == pattern(1 << 20, seed: 9)
+        #expect(intact)
+        #expect(run.appSawEOF)
+        #expect(run.endpointRetransmits > 0)
     }
 }

@@ -22,6 +22,8 @@ public struct TCPConfig: Hashable, Sendable {
     /// Idle time before the first keepalive probe (RFC 1122 §4.2.3.6 allows a configurable
     /// interval; short here because a dead app only costs the daemon memory and a modem socket).
     public var keepaliveIdle: Duration = .seconds(120)
+    /// Between unanswered probes. Keep it above 0.5 s: Linux answers out-of-window
+    /// segments (which probes are) at most once per net.ipv4.tcp_invalid_ratelimit (500 ms).
     public var keepaliveInterval: Duration = .seconds(15)
     public var keepaliveProbes: Int = 4
     /// How long bytes ACKed to the app may wait for the modem before the flow is reset.

@@ -99,6 +99,7 @@ extension TCPEndpoint {
             // which the app's TCP must answer with an ACK.
             try sendSegment(seq: sndNxt - 1, length: 0, fin: false, now: now, emit: emit)
             keepaliveDue = false
+            keepaliveProbesTotal += 1
             return true
         }
 

@@ -129,6 +129,8 @@ public struct TCPEndpoint {
     /// Bytes from the modem that the app has acknowledged.
     public internal(set) var bytesToApp = 0
     public internal(set) var segmentsRetransmitted = 0
+    /// Keepalive probes sent over the flow's life.
+    public internal(set) var keepaliveProbesTotal = 0
     /// Segments from the app dropped (out of window, bad ACK, PAWS, no room).
     public internal(set) var segmentsDropped = 0
     /// Bytes ACKed to the app that never reached the modem (the flow was reset).

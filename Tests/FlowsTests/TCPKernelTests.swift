@@ -28,6 +28,9 @@ struct TCPKernelTests {
         var loss: Double = 0
         /// The app aborts (SO_LINGER 0) once it has received this many bytes.
         var appAbortsAfter: Int?
+        /// The app connects, then stays silent this long before sending.
+        var appIdle: Duration = .zero
+        var config = TCPConfig()
     }
 
     struct Run: Sendable {
@@ -44,6 +47,9 @@ struct TCPKernelTests {
         var synsFromApp = 0
         var lost = 0
         var endpointRetransmits = 0
+        /// Keepalive probes the endpoint had sent when the app's idle time ended.
+        var keepalivesDuringIdle: Int?
+        var stateAfterIdle: TCPState?
     }
 
     /// Runs one connection of `bytes` bytes from the app, echoed back by the modem.
@@ -82,6 +88,7 @@ struct TCPKernelTests {
 
             var appSent = 0
             var appShutdown = false
+            var connectedAt: Instant?
             let deadline = TCPKernelLab.monotonicNow() + .seconds(20)
             var packet = [UInt8](repeating: 0, count: 65536)
 
@@ -102,7 +109,10 @@ struct TCPKernelTests {
                     if var e = endpoint {
                         segment.payload.withUnsafeBytes { e.process(segment.repr, payload: $0, now: now) }
                         endpoint = e
-                    } else if let e = TCPEndpoint(syn: segment.repr, initialSequence: SeqNumber(rawValue: 0xFFFF_F000), now: now, budget: budget) {
+                    } else if let e = TCPEndpoint(
+                        syn: segment.repr, initialSequence: SeqNumber(rawValue: 0xFFFF_F000), now: now,
+                        config: scenario.config, budget: budget
+                    ) {
                         let r = segment.repr
                         run.synOptions = "mss=\(r.maxSegmentSize.map(String.init) ?? "-") ws=\(r.windowScale.map(String.init) ?? "-") sack=\(r.sackPermitted) ts=\(r.timestamp != nil)"
                         endpoint = e
@@ -170,8 +180,13 @@ struct TCPKernelTests {
                         break
                     }
                     run.appConnected = true
+                    connectedAt = now
                 }
-                if run.appConnected {
+                if run.appConnected, let since = connectedAt, now - since >= scenario.appIdle {
+                    if run.keepalivesDuringIdle == nil {
+                        run.keepalivesDuringIdle = endpoint?.keepaliveProbesTotal ?? 0
+                        run.stateAfterIdle = endpoint?.state
+                    }
                     while appSent < data.count {
                         let n = data[appSent...].withUnsafeBytes { send(sock, $0.baseAddress, min($0.count, 16384), Int32(MSG_NOSIGNAL)) }
                         if n < 0 && errno != EAGAIN { run.appError = errno }
@@ -294,5 +309,21 @@ struct TCPKernelTests {
         #expect(intact)
         #expect(run.appSawEOF)
         #expect(run.endpointRetransmits > 0)
+    }
+
+    @Test func idleAppAnswersKeepalives() throws {
+        // Linux answers a keepalive probe (an out-of-window segment) with an ACK, but at
+        // most one such ACK per 500 ms (net.ipv4.tcp_invalid_ratelimit): probes here are
+        // 600 ms apart, and two unanswered ones would reset the flow.
+        var scenario = Scenario(bytes: 1000, appIdle: .milliseconds(2500))
+        scenario.config.keepaliveIdle = .milliseconds(600)
+        scenario.config.keepaliveInterval = .milliseconds(600)
+        scenario.config.keepaliveProbes = 2
+        let run = try Self.run(scenario)
+        #expect((run.keepalivesDuringIdle ?? 0) >= 3)
+        #expect(run.stateAfterIdle == .established)
+        #expect(run.appError == 0)
+        let intact = run.appReceived == pattern(1000, seed: 9)
+        #expect(intact)
     }
 }

@@ -10,12 +10,16 @@ import Buffers
 public struct FlowTable {
     /// The most flows held at once (each may hold a modem socket and buffers).
     public let maxFlows: Int
+    /// The tunables of every TCP endpoint the table creates.
     public let tcpConfig: TCPConfig
+    /// The buffer memory shared by all its TCP flows.
     public let budget: TCPBufferBudget
+    /// What the table has seen since it was made.
     public internal(set) var counters = FlowTableCounters()
     var records: [FlowKey: FlowRecord] = [:]
     let isnSecret: UInt64
 
+    /// A table of at most `maxFlows` flows. `isnSecret` keys the RFC 6528 ISN hash.
     public init(
         maxFlows: Int = 1024, tcpConfig: TCPConfig = TCPConfig(), budget: TCPBufferBudget,
         isnSecret: UInt64 = UInt64.random(in: .min ... .max)
@@ -28,8 +32,11 @@ public struct FlowTable {
 
     /// Flows in the table now.
     public var count: Int { records.count }
+    /// No flow at all.
     public var isEmpty: Bool { records.isEmpty }
+    /// The flows' keys, in no particular order.
     public var keys: Dictionary<FlowKey, FlowRecord>.Keys { records.keys }
+    /// The flow of `key`, if any.
     public subscript(key: FlowKey) -> FlowRecord? { records[key] }
 
     /// Sets (or clears) the modem socket carrying a flow.

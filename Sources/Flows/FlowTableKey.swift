@@ -16,12 +16,18 @@ public enum FlowProtocol: UInt8, Hashable, Sendable, CustomStringConvertible {
 /// What identifies a flow: protocol, the app's address and port, the remote address and
 /// port (ICMP echo uses the identifier as the app port and 0 as the remote port).
 public struct FlowKey: Hashable, Sendable, CustomStringConvertible {
+    /// TCP, UDP or ICMP.
     public var proto: FlowProtocol
+    /// The app's address (the packet's source).
     public var appAddress: IPAddress
+    /// The app's port (ICMP: the echo identifier).
     public var appPort: UInt16
+    /// Where the app wants to go (the packet's destination).
     public var remoteAddress: IPAddress
+    /// The destination port (ICMP: 0).
     public var remotePort: UInt16
 
+    /// A key from its parts.
     public init(
         proto: FlowProtocol, appAddress: IPAddress, appPort: UInt16,
         remoteAddress: IPAddress, remotePort: UInt16

@@ -14,6 +14,7 @@ public final class TCPBufferBudget {
     /// How many times a reservation was refused because the budget was spent.
     public private(set) var refusals: Int = 0
 
+    /// A budget of `limit` bytes (negative means none).
     public init(limit: Int) {
         self.limit = max(0, limit)
     }

@@ -9,8 +9,11 @@ public struct TCPConfig: Hashable, Sendable {
     public var receiveBufferCapacity: Int = 256 * 1024
     /// Bytes from the modem held until the app acknowledges them (per flow).
     public var sendBufferCapacity: Int = 256 * 1024
+    /// RTO before any RTT sample (RFC 6298 §2.1).
     public var initialRTO: Duration = .seconds(1)
+    /// The RTO floor; see `TCPRetransmissionTimer` for why it is below RFC 6298's 1 s.
     public var minimumRTO: Duration = .milliseconds(200)
+    /// The RTO ceiling (RFC 6298 §2.5 allows one of at least 60 s).
     public var maximumRTO: Duration = .seconds(60)
     /// Retransmissions of the same data before the flow is reset (RFC 9293 §3.8.3, R2).
     public var maxRetransmissions: Int = 10
@@ -25,6 +28,7 @@ public struct TCPConfig: Hashable, Sendable {
     /// Between unanswered probes. Keep it above 0.5 s: Linux answers out-of-window
     /// segments (which probes are) at most once per net.ipv4.tcp_invalid_ratelimit (500 ms).
     public var keepaliveInterval: Duration = .seconds(15)
+    /// Unanswered probes before the flow is reset.
     public var keepaliveProbes: Int = 4
     /// How long bytes ACKed to the app may wait for the modem before the flow is reset.
     public var modemStallTimeout: Duration = .seconds(120)
@@ -32,9 +36,13 @@ public struct TCPConfig: Hashable, Sendable {
     /// gets RST. The bridge normally answers sooner (its AT command has its own timeout);
     /// this bounds a flow whose answer never comes. Linux gives up on a SYN after ~127 s.
     public var modemOpenTimeout: Duration = .seconds(150)
+    /// Offer window scaling when the app does (RFC 7323 §2).
     public var windowScaling: Bool = true
+    /// Use timestamps when the app does (RFC 7323 §3): RTT per ACK and PAWS.
     public var timestamps: Bool = true
+    /// Send SACK blocks when the app permits them (RFC 2018); received ones are ignored.
     public var selectiveAcknowledgements: Bool = true
 
+    /// The defaults.
     public init() {}
 }

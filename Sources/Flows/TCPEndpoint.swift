@@ -4,9 +4,12 @@ import Buffers
 /// wraps), valid only inside the `emit` closure, so the bridge can `writev` them after the
 /// headers without a copy.
 public struct TCPPayload {
+    /// The bytes up to the end of the ring's storage.
     public let first: UnsafeRawBufferPointer
+    /// The bytes after the ring wrapped (often empty).
     public let second: UnsafeRawBufferPointer
 
+    /// The payload's length.
     public var count: Int { first.count + second.count }
 
     static var empty: TCPPayload {
@@ -38,6 +41,7 @@ public struct TCPPayload {
 ///    unreachable first if `wantsUnreachable`), and close the modem socket's sending side
 ///    once `appFinished`.
 public struct TCPEndpoint {
+    /// The tunables this endpoint was made with.
     public let config: TCPConfig
     let budget: TCPBufferBudget
     /// Our port: the destination port of the app's SYN.
@@ -45,9 +49,11 @@ public struct TCPEndpoint {
     /// The app's port.
     public let remotePort: UInt16
 
+    /// Where the connection is (RFC 9293 §3.3.2).
     public internal(set) var state: TCPState = .awaitingModem
     /// Set once, when the endpoint reaches CLOSED.
     public internal(set) var closeReason: TCPCloseReason?
+    /// When the app's SYN arrived.
     public let openedAt: Instant
     /// Last time a segment from the app or a modem event touched the flow.
     public internal(set) var lastActivityAt: Instant
@@ -128,6 +134,7 @@ public struct TCPEndpoint {
     public internal(set) var bytesFromApp = 0
     /// Bytes from the modem that the app has acknowledged.
     public internal(set) var bytesToApp = 0
+    /// Segments (SYN-ACK, data, FIN) sent again after a timeout or duplicate ACKs.
     public internal(set) var segmentsRetransmitted = 0
     /// Keepalive probes sent over the flow's life.
     public internal(set) var keepaliveProbesTotal = 0

@@ -322,7 +322,9 @@ public struct TCPEndpoint {
         lastActivityAt = now
         // Tell the app the window opened, once it is worth it (receiver SWS avoidance,
         // RFC 9293 §3.8.6.2.2; the app may be stalled on a zero window).
-        if state.isSynchronized, state != .synReceived, windowOffer() - before >= windowUpdateThreshold {
+        // After the app's FIN it sends nothing more, so it needs no window.
+        if state.isSynchronized, state != .synReceived, !appFinReceived,
+           windowOffer() - before >= windowUpdateThreshold {
             ackDue = true
         }
     }

@@ -357,3 +357,57 @@ import Testing
         #expect(h.budget.reserved == 0)
     }
 }
+
+extension TCPEstablishedTests {
+    @Test func zeroWindowStillTakesTheAppsAcks() {
+        var config = TCPConfig()
+        config.receiveBufferCapacity = 4096
+        var h = TCPHarness(config: config)
+        h.establish()
+        h.deliver(pattern(1000))
+        _ = h.recv()
+        h.sendData(pattern(4096))
+        #expect(h.recv().last?.window == 0)
+        // More data into the closed window, carrying a new ACK: the data is dropped, the
+        // ACK counts (RFC 9293 §3.10.7.4: "special allowance ... to accept valid ACKs").
+        h.appAck = h.ourISN + 1001
+        h.send(h.segment(payloadLength: 100), pattern(100))
+        #expect(h.endpoint.bytesToApp == 1000)
+        #expect(h.endpoint.pendingForModemCount == 4096)
+        let out = h.recv()
+        #expect(out.count == 1)
+        #expect(out.first?.ack == h.appNext)
+        #expect(out.first?.window == 0)
+    }
+
+    @Test func noWindowUpdatesAfterTheAppsFin() {
+        var config = TCPConfig()
+        config.receiveBufferCapacity = 8192
+        var h = TCPHarness(config: config)
+        h.establish()
+        h.sendData(pattern(8192), fin: true)
+        _ = h.recv()
+        h.modemTakesAll()
+        #expect(h.recv().isEmpty)
+        #expect(h.endpoint.appFinished)
+    }
+
+    @Test func dataBothWaysInterleaved() {
+        var h = TCPHarness()
+        h.establish()
+        var up: [UInt8] = []
+        var down: [UInt8] = []
+        for i in 0 ..< 50 {
+            h.deliver(pattern(700, from: i * 700, seed: 2))
+            for segment in h.recv() {
+                down += segment.payload
+                h.appAck = segment.seq + segment.payload.count
+            }
+            h.sendData(pattern(900, from: i * 900, seed: 1))
+            up += h.modemTakesAll()
+        }
+        #expect(up == pattern(50 * 900, seed: 1))
+        #expect(down == pattern(50 * 700, seed: 2))
+        #expect(h.endpoint.bytesToApp == 50 * 700)  // every ACK rode on the app's data
+    }
+}

@@ -43,7 +43,7 @@ extension FlowTable {
         }
         guard let endpoint = TCPEndpoint(
             syn: segment, initialSequence: initialSequence(for: key, now: now), now: now,
-            config: tcpConfig, budget: budget)
+            config: tcpConfig(for: key), budget: budget)
         else { return .dropped }
         records[key] = FlowRecord(key: key, openedAt: now, tcp: endpoint, otherLastActivityAt: now)
         counters.opened += 1
@@ -65,6 +65,16 @@ extension FlowTable {
             records[key] = record
         }
         return try body(&endpoint)
+    }
+
+    /// `tcpConfig` states the MSS for IPv4; an IPv6 header is 20 bytes longer, so the same
+    /// MTU leaves 20 bytes less for the segment (RFC 8200 §5, RFC 9293 §3.7.1).
+    func tcpConfig(for key: FlowKey) -> TCPConfig {
+        var config = tcpConfig
+        if case .v6 = key.appAddress {
+            config.maxSegmentSize = max(0, config.maxSegmentSize - 20)
+        }
+        return config
     }
 
     /// RFC 6528: ISN = M + F(4-tuple, secret), M a 4 µs clock. F is the standard

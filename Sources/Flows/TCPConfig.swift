@@ -1,7 +1,8 @@
 /// The tunables of every TCP endpoint; the defaults suit an app on the same host (TUN) and
 /// a modem behind a serial line.
 public struct TCPConfig: Hashable, Sendable {
-    /// The MSS announced to the app: the TUN MTU minus IP and TCP headers (RFC 9293 §3.7.1).
+    /// The MSS announced to the app: the TUN MTU minus IPv4 and TCP headers (RFC 9293
+    /// §3.7.1). The flow table takes 20 more off for IPv6 flows.
     public var maxSegmentSize: Int = 1460
     /// The app's MSS when its SYN has none (RFC 9293 §3.7.1: 536).
     public var defaultPeerSegmentSize: Int = 536

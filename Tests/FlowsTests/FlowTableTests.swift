@@ -236,4 +236,18 @@ import Testing
         #expect(maxReserved <= budget.limit)
         #expect(table.pollAt() == .never)
     }
+
+    @Test func ipv6FlowsAnnounceAnMSSTwentyBytesSmaller() {
+        var table = FlowTable(budget: TCPBufferBudget(limit: 1 << 20), isnSecret: 5)
+        let v6 = FlowKey(
+            proto: .tcp, appAddress: .v6(IPv6Address(high: 0xFD00 << 48, low: 2)), appPort: 4000,
+            remoteAddress: .v6(IPv6Address(high: 0x2001_0DB8 << 32, low: 1)), remotePort: 443)
+        Self.send(&table, v6, Self.segment(v6, seq: SeqNumber(rawValue: 1), ack: nil, flags: .syn), now: .zero)
+        _ = table.withTCP(v6) { $0.modemOpened(now: .zero) }
+        let v4 = Self.key(4000)
+        Self.send(&table, v4, Self.segment(v4, seq: SeqNumber(rawValue: 1), ack: nil, flags: .syn), now: .zero)
+        _ = table.withTCP(v4) { $0.modemOpened(now: .zero) }
+        #expect(Self.drain(&table, v6, now: .zero).first?.repr.maxSegmentSize == 1440)
+        #expect(Self.drain(&table, v4, now: .zero).first?.repr.maxSegmentSize == 1460)
+    }
 }

@@ -2,6 +2,7 @@
 #include "clinux.h"
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -87,6 +88,9 @@ int clinux_grantpt(int fd) { return grantpt(fd); }
 int clinux_unlockpt(int fd) { return unlockpt(fd); }
 int clinux_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int clinux_iov_max(void) { return IOV_MAX; }
+
+int clinux_unshare_network(void) { return unshare(CLONE_NEWNET); }
+int clinux_setns_network(int fd) { return setns(fd, CLONE_NEWNET); }
 
 char **clinux_environ(void) { return environ; }
 

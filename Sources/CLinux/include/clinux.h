@@ -79,6 +79,13 @@ int clinux_pipe2(int fds[2], int flags);
 /// IOV_MAX: the most iovecs one readv/writev takes.
 int clinux_iov_max(void);
 
+// MARK: namespaces (sched.h, GNU-only)
+
+/// unshare(CLONE_NEWNET): the calling thread gets a new, empty network namespace.
+int clinux_unshare_network(void);
+/// setns(fd, CLONE_NEWNET): the calling thread joins the namespace `fd` refers to.
+int clinux_setns_network(int fd);
+
 // MARK: environment
 
 /// `environ`, for posix_spawn.

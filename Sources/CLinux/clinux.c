@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -86,11 +87,15 @@ int clinux_ptsname_r(int fd, char *buffer, size_t length) { return ptsname_r(fd,
 int clinux_posix_openpt(int flags) { return posix_openpt(flags); }
 int clinux_grantpt(int fd) { return grantpt(fd); }
 int clinux_unlockpt(int fd) { return unlockpt(fd); }
+int clinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
 int clinux_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int clinux_iov_max(void) { return IOV_MAX; }
 
 int clinux_unshare_network(void) { return unshare(CLONE_NEWNET); }
 int clinux_setns_network(int fd) { return setns(fd, CLONE_NEWNET); }
+
+int clinux_getresuid(uid_t *real, uid_t *effective, uid_t *saved) { return getresuid(real, effective, saved); }
+int clinux_getresgid(gid_t *real, gid_t *effective, gid_t *saved) { return getresgid(real, effective, saved); }
 
 char **clinux_environ(void) { return environ; }
 

@@ -10,6 +10,20 @@ import Sys
         #expect(try child.wait() == .exited(0))
     }
 
+    @Test func standardErrorCanJoinTheOutputPipe() throws {
+        let child = try ChildProcess.spawn("/bin/sh", arguments: ["-c", "echo out; echo err >&2"], mergeStandardError: true)
+        let output = String(decoding: try readToEnd(child.standardOutput!), as: UTF8.self)
+        #expect(output == "out\nerr\n")
+        #expect(try child.wait() == .exited(0))
+    }
+
+    @Test func environmentIsExactlyWhatWasGiven() throws {
+        let child = try ChildProcess.spawn("/usr/bin/env", environment: ["T2M_A=1", "T2M_B=two words"])
+        let output = String(decoding: try readToEnd(child.standardOutput!), as: UTF8.self)
+        #expect(output == "T2M_A=1\nT2M_B=two words\n")
+        #expect(try child.wait() == .exited(0))
+    }
+
     @Test func exitCodeIsReported() throws {
         let child = try ChildProcess.spawn("/bin/sh", arguments: ["-c", "exit 7"], captureStandardOutput: false)
         #expect(try child.wait() == .exited(7))

@@ -74,6 +74,8 @@ int clinux_ptsname_r(int fd, char *buffer, size_t length);
 
 // MARK: descriptors
 
+/// accept4(2) (a GNU extension Glibc's module hides).
+int clinux_accept4(int fd, int flags);
 /// pipe2(2) (a GNU extension Glibc's module hides).
 int clinux_pipe2(int fds[2], int flags);
 /// IOV_MAX: the most iovecs one readv/writev takes.
@@ -85,6 +87,12 @@ int clinux_iov_max(void);
 int clinux_unshare_network(void);
 /// setns(fd, CLONE_NEWNET): the calling thread joins the namespace `fd` refers to.
 int clinux_setns_network(int fd);
+
+// MARK: credentials (GNU-only)
+
+/// getresuid(2) / getresgid(2): real, effective and saved ids.
+int clinux_getresuid(uid_t *real, uid_t *effective, uid_t *saved);
+int clinux_getresgid(gid_t *real, gid_t *effective, gid_t *saved);
 
 // MARK: environment
 

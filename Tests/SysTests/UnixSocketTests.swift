@@ -1,0 +1,95 @@
+import Glibc
+import Testing
+@testable import Sys
+
+@Suite struct UnixSocketTests {
+    @Test func roundTripThroughANewDirectory() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let path = directory + "/run/tun2modem/control.sock"
+        let listener = try UnixListener(path: path)
+        #expect(try listener.descriptor.isCloseOnExec())
+        #expect(isNone(try listener.accept()))   // nothing waiting: not an error
+
+        let client = try UnixStream.connect(path: path)
+        var requests = [PollRequest(fd: listener.descriptor.rawValue, events: .readable)]
+        #expect(try Poll.wait(&requests, timeout: .seconds(5)) == 1)
+        guard let server = try listener.accept() else {
+            Issue.record("readable listener had no connection to accept")
+            return
+        }
+        #expect(try server.isNonblocking())
+        #expect(try server.isCloseOnExec())
+
+        try writeAll(Array("stats\n".utf8), to: client)
+        #expect(try readExactly(6, from: server) == Array("stats\n".utf8))
+        try writeAll([0x00, 0xFF, 0x0A], to: server)
+        #expect(try readExactly(3, from: client) == [0x00, 0xFF, 0x0A])
+    }
+
+    @Test func socketFileIsGroupAccessibleOnly() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let path = directory + "/control.sock"
+        let listener = try UnixListener(path: path)
+        var status = stat()
+        #expect(lstat(listener.path, &status) == 0)
+        #expect(status.st_mode & S_IFMT == S_IFSOCK)
+        #expect(status.st_mode & 0o777 == 0o660)
+    }
+
+    @Test func staleSocketIsReplacedButALiveOneIsNot() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let path = directory + "/control.sock"
+        // A socket file whose listener died without unlinking: connections are refused.
+        let orphan = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let address = try UnixAddress(path)
+        #expect(address.withSockaddr { bind(orphan, $0, $1) } == 0)
+        close(orphan)
+        #expect(throws: SysError.failed(call: "connect", subject: path, errno: .connectionRefused)) {
+            _ = try UnixStream.connect(path: path)
+        }
+
+        let live = try UnixListener(path: path)
+        #expect(throws: SysError.failed(call: "bind", subject: path, errno: .addressInUse)) {
+            _ = try UnixListener(path: path)
+        }
+        // The refused second listener must not have removed the live one's file.
+        _ = try UnixStream.connect(path: live.path)
+    }
+
+    @Test func listenerRemovesItsSocketFileWhenItGoesAway() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let path = directory + "/control.sock"
+        do { _ = try UnixListener(path: path) }
+        #expect(access(path, F_OK) == -1)
+    }
+
+    @Test func refusesToReplaceARegularFile() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let path = directory + "/control.sock"
+        try FileDescriptor.open(path, O_WRONLY | O_CREAT, permissions: 0o600).close()
+        #expect(throws: SysError.refusedToReplace(path: path)) { _ = try UnixListener(path: path) }
+    }
+
+    @Test func connectingWhereNobodyListensSaysSo() {
+        #expect(throws: SysError.failed(call: "connect", subject: "/tmp/t2m-nonexistent/control.sock", errno: .noSuchFileOrDirectory)) {
+            _ = try UnixStream.connect(path: "/tmp/t2m-nonexistent/control.sock")
+        }
+    }
+
+    @Test func pathsLongerThanSunPathAreRefused() {
+        let long = "/tmp/" + String(repeating: "x", count: 120)
+        #expect(throws: SysError.nameTooLong(long, limit: 107)) { _ = try UnixListener(path: long) }
+    }
+}
+
+private func isNone(_ descriptor: consuming FileDescriptor?) -> Bool {
+    switch consume descriptor {
+    case .none: return true
+    case .some: return false
+    }
+}

@@ -8,7 +8,7 @@ public enum SystemdNotify {
     ///   `Type=notify`), so callers need no special case.
     @discardableResult
     public static func send(_ state: String) throws(SysError) -> Bool {
-        guard let socket = getenv("NOTIFY_SOCKET").map({ String(cString: $0) }), !socket.isEmpty else {
+        guard let socket = Environment.value("NOTIFY_SOCKET"), !socket.isEmpty else {
             return false
         }
         try send(state, to: socket)
@@ -34,8 +34,8 @@ public enum SystemdNotify {
     /// the ping at least every half of it, as sd_watchdog_enabled(3) advises.
     public static func watchdogInterval() -> Duration? {
         watchdogInterval(
-            microseconds: getenv("WATCHDOG_USEC").map { String(cString: $0) },
-            pid: getenv("WATCHDOG_PID").map { String(cString: $0) },
+            microseconds: Environment.value("WATCHDOG_USEC"),
+            pid: Environment.value("WATCHDOG_PID"),
             currentPID: getpid())
     }
 

@@ -2,9 +2,9 @@ import Glibc
 import Testing
 import Sys
 
-/// Set in the environment of the test binary re-run by `dropInAChildProcess`, which is
-/// the only place the real drop may happen: it cannot be undone within this process.
-private let isPrivilegeChild = getenv("T2M_SYS_PRIVILEGE_CHILD") != nil
+/// Only the re-run of the test binary made by `dropInAChildProcess` may really drop:
+/// it cannot be undone within a process (see `runTestInChildProcess`).
+private let isPrivilegeChild = childTestName == "dropsForGood()"
 
 private let canDrop: Bool = {
     if getuid() != 0 {
@@ -35,17 +35,8 @@ private let canDrop: Bool = {
     /// it passed there.
     @Test(.enabled(if: canDrop && !isPrivilegeChild, "needs root; runs the drop in a child process"))
     func dropInAChildProcess() throws {
-        var path = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &path, path.count - 1)
-        try #require(length > 0)
-        let executable = String(decoding: path[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let child = try ChildProcess.spawn(
-            executable,
-            arguments: ["--testing-library", "swift-testing", "--filter", "SysTests.PrivilegesTests/dropsForGood"],
-            environment: ["T2M_SYS_PRIVILEGE_CHILD=1", "PATH=/usr/bin:/bin"],
-            mergeStandardError: true)
-        let output = String(decoding: try readToEnd(child.standardOutput!, timeout: .seconds(60)), as: UTF8.self)
-        #expect(try child.wait() == .exited(0), "\(output)")
+        let (status, output) = try runTestInChildProcess(suite: "PrivilegesTests", test: "dropsForGood()")
+        #expect(status == .exited(0), "\(output)")
         #expect(output.contains("Test dropsForGood() passed"), "\(output)")
     }
 

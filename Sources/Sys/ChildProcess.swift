@@ -105,6 +105,13 @@ public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
         return ChildProcess(pid: pid, standardOutput: readEnd)
     }
 
+    /// `pidfd_open(2)`: a descriptor that becomes readable when the child exits, to put in
+    /// the event loop's epoll instead of handling `SIGCHLD` (which needs a signal mask
+    /// every thread shares). Then `tryWait()` collects the status. Close-on-exec.
+    public func exitDescriptor() throws(SysError) -> FileDescriptor {
+        FileDescriptor(adopting: try syscallValue("pidfd_open", "pid \(self.pid)") { clinux_pidfd_open(self.pid) })
+    }
+
     /// `kill(2)`: sends `signal` to the child.
     public func send(_ signal: Signal) throws(SysError) {
         _ = try syscallValue("kill", "pid \(self.pid)") { kill(self.pid, signal.rawValue) }

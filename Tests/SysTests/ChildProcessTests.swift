@@ -39,6 +39,20 @@ import Sys
         }
     }
 
+    @Test func exitDescriptorTurnsReadableWhenTheChildEnds() throws {
+        let child = try ChildProcess.spawn("/bin/sleep", arguments: ["30"], captureStandardOutput: false)
+        let exit = try child.exitDescriptor()
+        #expect(try exit.isCloseOnExec())
+        let epoll = try Epoll()
+        try epoll.add(exit.rawValue, events: .readable, token: 99)
+        var events = EpollEventBuffer(capacity: 1)
+        #expect(try epoll.wait(into: &events, timeout: .zero) == 0)
+        try child.send(.terminate)
+        #expect(try epoll.wait(into: &events, timeout: .seconds(5)) == 1)
+        #expect(events[0].token == 99)
+        #expect(try child.tryWait() == .signalled(.terminate))
+    }
+
     @Test func missingExecutableIsAClearError() {
         #expect(throws: SysError.failed(call: "posix_spawn", subject: "/nonexistent/tun2modem-sim", errno: .noSuchFileOrDirectory)) {
             _ = try ChildProcess.spawn("/nonexistent/tun2modem-sim")

@@ -94,6 +94,12 @@ int clinux_setns_network(int fd);
 int clinux_getresuid(uid_t *real, uid_t *effective, uid_t *saved);
 int clinux_getresgid(gid_t *real, gid_t *effective, gid_t *saved);
 
+// MARK: processes
+
+/// pidfd_open(2) through syscall(2): a descriptor that turns readable when process `pid`
+/// exits (close-on-exec by definition).
+int clinux_pidfd_open(pid_t pid);
+
 // MARK: environment
 
 /// `environ`, for posix_spawn.

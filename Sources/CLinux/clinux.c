@@ -5,6 +5,8 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <stdlib.h>
@@ -37,6 +39,14 @@ int clinux_tun_attach(int fd, const char *name, char actual[IFNAMSIZ]) {
         actual[IFNAMSIZ - 1] = 0;
     }
     return result;
+}
+
+int clinux_is_pty_slave(int fd) {
+    struct stat status;
+    if (fstat(fd, &status) != 0) return -1;
+    if (!S_ISCHR(status.st_mode)) return 0;
+    unsigned int device_major = major(status.st_rdev);
+    return device_major >= 136 && device_major <= 143;   // UNIX98_PTY_SLAVE_MAJOR + 8 majors
 }
 
 // Every rate asm-generic/termbits.h defines; Linux has no arbitrary-rate B* constants

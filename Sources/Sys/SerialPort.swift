@@ -16,7 +16,10 @@ public enum SerialPort {
     ///   our controlling terminal, and the AT engine is driven by epoll.
     /// - `flock(LOCK_EX|LOCK_NB)` and `ioctl(TIOCEXCL)`: a second tun2modem or a terminal
     ///   program on the same line would steal responses. `TIOCEXCL` alone does not stop root,
-    ///   hence the lock. A held device is `SysError.deviceBusy`.
+    ///   hence the lock, which the kernel also drops if we crash. A held device is
+    ///   `SysError.deviceBusy`. A pty slave gets the lock only: its tty lives on while the
+    ///   emulator holds the master, so a `TIOCEXCL` would outlast our close and refuse a
+    ///   non-root reopen (a restarted daemon, the next test) with `EBUSY`.
     /// - termios raw 8N1, `CLOCAL|CREAD`, `baud` in and out, `CRTSCTS` only with `rtscts`.
     ///   A pty slave keeps whatever speed it is given, so the same code serves the emulator.
     /// - `tcflush(TCIOFLUSH)`: bytes a previous user left in the queues are not ours.
@@ -35,7 +38,10 @@ public enum SerialPort {
         try busyAsDeviceBusy(path) { () throws(SysError) in
             _ = try syscallValue("flock", path) { flock(fd.rawValue, LOCK_EX | LOCK_NB) }
         }
-        _ = try syscallValue("ioctl(TIOCEXCL)", path) { clinux_ioctl_none(fd.rawValue, clinux_tiocexcl()) }
+        let ptySlave = try syscallValue("fstat", path) { clinux_is_pty_slave(fd.rawValue) }
+        if ptySlave == 0 {
+            _ = try syscallValue("ioctl(TIOCEXCL)", path) { clinux_ioctl_none(fd.rawValue, clinux_tiocexcl()) }
+        }
         try Terminal.makeRaw(fd.rawValue, subject: path, rtscts: rtscts, speed: speed)
         var applied = try Terminal.settings(fd.rawValue, subject: path)
         let actual = Int(clinux_baud_rate(cfgetospeed(&applied)))

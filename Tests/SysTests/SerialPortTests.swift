@@ -36,6 +36,24 @@ import Sys
         #expect(again.rawValue >= 0)
     }
 
+    /// A pty slave must be reopenable by an unprivileged user once its holder closed it
+    /// (TIOCEXCL would stick to the slave while the master lives). Checked as `nobody` by
+    /// a shell that opens the slave after we closed ours.
+    @Test(.enabled(if: getuid() == 0, "needs root to run a check as another user"))
+    func ptySlaveCanBeReopenedWithoutPrivilegeAfterClose() throws {
+        let pty = try PseudoTerminal.open()
+        try SerialPort.open(path: pty.slavePath, baud: 115200, rtscts: false).close()
+        // Let nobody open it, as a non-root daemon would own its pty.
+        #expect(chmod(pty.slavePath, 0o666) == 0)
+        let child = try ChildProcess.spawn(
+            "/usr/bin/setpriv",
+            arguments: ["--reuid", "65534", "--regid", "65534", "--clear-groups", "/bin/sh", "-c", "exec 3<>\(pty.slavePath) && echo opened"],
+            mergeStandardError: true)
+        let output = String(decoding: try readToEnd(child.standardOutput!), as: UTF8.self)
+        #expect(try child.wait() == .exited(0), "\(output)")
+        #expect(output == "opened\n")
+    }
+
     @Test func missingDeviceSaysWhichAndWhy() {
         let path = "/dev/ttyUSB-t2m-missing"
         do {

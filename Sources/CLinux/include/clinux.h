@@ -45,6 +45,9 @@ unsigned long clinux_tiocnxcl(void);
 /// the name the kernel gave is copied to `actual` (IFNAMSIZ bytes). Returns ioctl's result.
 int clinux_tun_attach(int fd, const char *name, char actual[IFNAMSIZ]);
 
+/// 1 when `fd` is a Unix98 pty slave (/dev/pts/N: majors 136-143), 0 when not, -1 on error.
+int clinux_is_pty_slave(int fd);
+
 // MARK: termios speeds
 
 /// The `B*` constant for `rate` bits per second into `*speed`; -1 when Linux has none.

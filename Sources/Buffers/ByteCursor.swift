@@ -10,6 +10,7 @@ public struct ByteCursor {
     /// How many bytes have been read (or skipped) so far.
     public private(set) var offset: Int = 0
 
+    /// A cursor at the first of `bytes`, which must stay valid while it is used.
     public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }

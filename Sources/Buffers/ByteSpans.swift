@@ -9,6 +9,7 @@ public struct ByteSpans: RandomAccessCollection {
     /// The rest, from the start of storage; empty when nothing wraps.
     public let second: UnsafeRawBufferPointer
 
+    /// The pieces in order; an empty `first` makes `second` the only piece.
     public init(first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
         // Keep "second is empty unless first is not" so that indices stay dense.
         if first.isEmpty {
@@ -51,6 +52,7 @@ public struct MutableByteSpans: RandomAccessCollection {
     /// The room from the start of storage; empty when there is none.
     public let second: UnsafeMutableRawBufferPointer
 
+    /// The pieces in order; an empty `first` makes `second` the only piece.
     public init(first: UnsafeMutableRawBufferPointer, second: UnsafeMutableRawBufferPointer = UnsafeMutableRawBufferPointer(start: nil, count: 0)) {
         if first.isEmpty {
             self.first = second

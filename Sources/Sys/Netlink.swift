@@ -47,9 +47,10 @@ public struct RouteEntry: Hashable, Sendable, CustomStringConvertible {
 /// what `ip link`, `ip addr` and `ip route` do, without spawning them.
 ///
 /// Every change is sent with `NLM_F_ACK` and waits for the kernel's answer, so failures
-/// come back as `SysError.failed(call: "netlink add route", subject: "10.0.0.0/24 dev #5",
-/// errno: ...)`, with the kernel's extended-ACK text appended to the subject when it gives
-/// one. Calls block (the kernel answers at once); the daemon configures before it enters
+/// come back as `SysError.failed(call: "netlink add route", subject: "10.0.0.0/24 dev t2m0",
+/// errno: ...)`, or as `.refusedByKernel` with the kernel's extended-ACK text when it gives
+/// one ("netlink add address 10.0.0.1/24 dev t2m0: File exists (ipv4: Address already
+/// assigned)"). Calls block (the kernel answers at once); the daemon configures before it enters
 /// its event loop.
 public struct Netlink: ~Copyable {
     private let socket: FileDescriptor
@@ -121,7 +122,7 @@ public struct Netlink: ~Copyable {
         header.ifi_index = index
         var request = self.request(type: UInt16(RTM_NEWLINK), flags: 0, header: header)
         request.attribute(UInt16(IFLA_MTU), uint32: value)
-        _ = try self.exchange(request, operation: "netlink set mtu \(mtu)", subject: "dev #\(index)")
+        _ = try self.exchange(request, operation: "netlink set mtu \(mtu)", subject: "dev \(Self.linkLabel(index))")
     }
 
     /// Brings the interface up or down (`RTM_NEWLINK`, `ifi_change = IFF_UP`).
@@ -131,7 +132,7 @@ public struct Netlink: ~Copyable {
         header.ifi_flags = up ? UInt32(IFF_UP) : 0
         header.ifi_change = UInt32(IFF_UP)
         let request = self.request(type: UInt16(RTM_NEWLINK), flags: 0, header: header)
-        _ = try self.exchange(request, operation: up ? "netlink set link up" : "netlink set link down", subject: "dev #\(index)")
+        _ = try self.exchange(request, operation: up ? "netlink set link up" : "netlink set link down", subject: "dev \(Self.linkLabel(index))")
     }
 
     // MARK: addresses
@@ -159,14 +160,14 @@ public struct Netlink: ~Copyable {
         var request = self.request(type: type, flags: flags, header: header)
         request.attribute(UInt16(IFA_LOCAL), prefix.address.bytes)
         request.attribute(UInt16(IFA_ADDRESS), prefix.address.bytes)
-        _ = try self.exchange(request, operation: operation, subject: "\(prefix) dev #\(index)")
+        _ = try self.exchange(request, operation: operation, subject: "\(prefix) dev \(Self.linkLabel(index))")
     }
 
     /// The addresses on the interface, IPv4 and IPv6 (`RTM_GETADDR` dump).
     public mutating func addresses(link index: Int32) throws(SysError) -> [IPPrefix] {
         let request = self.request(type: UInt16(RTM_GETADDR), flags: NLM_F_DUMP, header: ifaddrmsg())
         var result: [IPPrefix] = []
-        for reply in try self.exchange(request, operation: "netlink list addresses", subject: "dev #\(index)")
+        for reply in try self.exchange(request, operation: "netlink list addresses", subject: "dev \(Self.linkLabel(index))")
         where reply.type == UInt16(RTM_NEWADDR) {
             let header = try reply.header(ifaddrmsg.self)
             guard Int32(bitPattern: header.ifa_index) == index else { continue }
@@ -221,7 +222,7 @@ public struct Netlink: ~Copyable {
         if network.length > 0 { request.attribute(UInt16(RTA_DST.rawValue), network.address.bytes) }
         request.attribute(UInt16(RTA_OIF.rawValue), uint32: UInt32(bitPattern: index))
         let shown = network.length == 0 ? "default" : network.description
-        _ = try self.exchange(request, operation: operation, subject: "\(shown) dev #\(index)")
+        _ = try self.exchange(request, operation: operation, subject: "\(shown) dev \(Self.linkLabel(index))")
     }
 
     /// The main table's routes of one family (`ipv6: false` → IPv4) (`RTM_GETROUTE` dump).
@@ -260,13 +261,15 @@ public struct Netlink: ~Copyable {
 
     /// Sends `request` and collects the replies that carry its sequence number until the
     /// ACK (`NLMSG_ERROR` with 0), an error (`NLMSG_ERROR` with -errno) or `NLMSG_DONE`.
-    private func exchange(_ request: NetlinkRequest, operation: String, subject: String?) throws(SysError) -> [NetlinkReply] {
+    private func exchange(
+        _ request: NetlinkRequest, operation: String, subject: @autoclosure () -> String?
+    ) throws(SysError) -> [NetlinkReply] {
         let message = request.finished()
         let sequence = self.sequence
         // Array.withUnsafeBytes rethrows untyped errors, so the call's Result crosses it.
         let sent = try message.withUnsafeBytes { bytes in
             Result { () throws(SysError) in
-                try syscallValue("send(AF_NETLINK)", subject) { Glibc.send(self.socket.rawValue, bytes.baseAddress, bytes.count, 0) }
+                try syscallValue("send(AF_NETLINK)", subject()) { Glibc.send(self.socket.rawValue, bytes.baseAddress, bytes.count, 0) }
             }
         }.get()
         guard sent == message.count else { throw .messageTooLong(message.count, limit: sent) }
@@ -277,7 +280,7 @@ public struct Netlink: ~Copyable {
         for _ in 0..<100_000 {
             let received = try buffer.withUnsafeMutableBytes { bytes in
                 Result { () throws(SysError) in
-                    try syscallValue("recv(AF_NETLINK)", subject) {
+                    try syscallValue("recv(AF_NETLINK)", subject()) {
                         Glibc.recv(self.socket.rawValue, bytes.baseAddress, bytes.count, CInt(MSG_TRUNC))
                     }
                 }
@@ -291,7 +294,7 @@ public struct Netlink: ~Copyable {
                 case NLMSG_DONE:
                     // A failed dump reports -errno in the int that follows the header.
                     if let code = reply.payload.prefix(4).netlinkUInt32.map({ Int32(bitPattern: $0) }), code < 0 {
-                        throw .failed(call: operation, subject: subject, errno: Errno(rawValue: 0 - code))
+                        throw .failed(call: operation, subject: subject(), errno: Errno(rawValue: 0 - code))
                     }
                     return collected
                 default:
@@ -304,10 +307,12 @@ public struct Netlink: ~Copyable {
 
     /// `struct nlmsgerr`: error 0 is an ACK; otherwise -errno, maybe with an extended-ACK
     /// message (`NLMSGERR_ATTR_MSG`) after the echoed request header.
-    private static func checkAcknowledgement(_ reply: NetlinkReply, operation: String, subject: String?) throws(SysError) {
+    private static func checkAcknowledgement(
+        _ reply: NetlinkReply, operation: String, subject: () -> String?
+    ) throws(SysError) {
         let error = try reply.header(nlmsgerr.self)
         if error.error == 0 { return }
-        var detail = subject
+        let errno = Errno(rawValue: -error.error)
         if reply.flags & UInt16(NLM_F_ACK_TLVS) != 0 {
             // With NLM_F_CAPPED only the echoed header is there; otherwise the whole request.
             let echoed = reply.flags & UInt16(NLM_F_CAPPED) != 0 ? MemoryLayout<nlmsghdr>.size : Int(error.msg.nlmsg_len)
@@ -315,10 +320,18 @@ public struct Netlink: ~Copyable {
             if start <= reply.payload.endIndex,
                let text = try? NetlinkReply.attributes(in: reply.payload[start...])[UInt16(NLMSGERR_ATTR_MSG.rawValue)]?.netlinkString,
                !text.isEmpty {
-                detail = (subject.map { $0 + " " } ?? "") + "(kernel: \(text))"
+                throw .refusedByKernel(call: operation, subject: subject(), errno: errno, reason: text)
             }
         }
-        throw .failed(call: operation, subject: detail, errno: Errno(rawValue: -error.error))
+        throw .failed(call: operation, subject: subject(), errno: errno)
+    }
+
+    /// The interface's name for error messages (`if_indextoname(3)`), or `#index`.
+    /// Only evaluated when a request failed.
+    private static func linkLabel(_ index: Int32) -> String {
+        var name = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
+        guard index > 0, if_indextoname(UInt32(index), &name) != nil else { return "#\(index)" }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private static func linkInfo(_ reply: NetlinkReply) throws(SysError) -> LinkInfo {

@@ -16,6 +16,34 @@ import Sys
         #expect(try readExactly(command.count, from: pty.master) == command)
     }
 
+    /// After `AT+IPR=921600` / `OK`, the host follows the modem to the new rate; the line
+    /// stays raw and usable.
+    @Test func rateAndFlowControlChangeOnAnOpenLine() throws {
+        let pty = try PseudoTerminal.open()
+        let port = try SerialPort.open(path: pty.slavePath, baud: 115200, rtscts: false)
+        try writeAll(Array("AT+IPR=921600\r".utf8), to: port)
+        try SerialPort.reconfigure(port, baud: 921_600, rtscts: true)
+        #expect(try SerialPort.baudRate(of: port) == 921_600)
+        #expect(try SerialPort.hasHardwareFlowControl(port))
+        #expect(try readExactly(14, from: pty.master) == Array("AT+IPR=921600\r".utf8))
+        #expect(throws: SysError.unsupportedBaudRate(921_601)) {
+            try SerialPort.reconfigure(port, baud: 921_601, rtscts: false)
+        }
+        #expect(try SerialPort.baudRate(of: port) == 921_600)
+    }
+
+    @Test func discardInputDropsWhatArrivedBefore() throws {
+        let pty = try PseudoTerminal.open()
+        let port = try SerialPort.open(path: pty.slavePath, baud: 115200, rtscts: false)
+        try writeAll([0xFF, 0xFE, 0x00], to: pty.master)
+        // Wait until the garbage is there, then drop it.
+        var requests = [PollRequest(fd: port.rawValue, events: .readable)]
+        #expect(try Poll.wait(&requests, timeout: .seconds(5)) == 1)
+        try SerialPort.discardInput(port)
+        try writeAll(Array("OK\r\n".utf8), to: pty.master)
+        #expect(try readExactly(4, from: port) == Array("OK\r\n".utf8))
+    }
+
     @Test func hardwareFlowControlOnlyWhenAsked() throws {
         let pty = try PseudoTerminal.open()
         let port = try SerialPort.open(path: pty.slavePath, baud: 115200, rtscts: true)

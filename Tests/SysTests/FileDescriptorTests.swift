@@ -64,6 +64,25 @@ import Sys
         #expect(second == [4, 5, 6, 7, 8, 9, 0xEE, 0xEE])
     }
 
+    @Test func typedFlagsCreateAppendAndRead() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let path = directory + "/log"
+        let writer = try FileDescriptor.open(path, [.writeOnly, .create, .exclusive, .append], permissions: 0o640)
+        try writeAll(Array("one\n".utf8), to: writer)
+        try writeAll(Array("two\n".utf8), to: writer)
+        #expect(throws: SysError.failed(call: "open", subject: path, errno: .fileExists)) {
+            _ = try FileDescriptor.open(path, [.writeOnly, .create, .exclusive])
+        }
+        let reader = try FileDescriptor.open(path, .readOnly)
+        #expect(try readToEnd(reader) == Array("one\ntwo\n".utf8))
+        var status = stat()
+        #expect(stat(path, &status) == 0)
+        // The umask may only take bits away from 0640.
+        #expect(status.st_mode & 0o777 & ~0o640 == 0)
+        #expect(status.st_mode & 0o600 == 0o600)
+    }
+
     @Test func openMissingFileNamesThePath() {
         #expect(throws: SysError.failed(call: "open", subject: "/nonexistent/t2m", errno: .noSuchFileOrDirectory)) {
             _ = try FileDescriptor.open("/nonexistent/t2m", O_RDONLY)

@@ -68,6 +68,9 @@ public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
         var pipe: Pipe? = nil
         if captureStandardOutput {
             let created = try Pipe()
+            // Only our end: O_NONBLOCK on the write end would reach the child's stdout.
+            // Set before spawning, so no failure can leave a child we do not return.
+            if nonblockingOutput { try created.readEnd.setNonblocking(true) }
             // dup2 onto 1 clears O_CLOEXEC on the child's copy only; both pipe ends
             // themselves close on exec.
             posix_spawn_file_actions_adddup2(&actions, created.writeEnd.rawValue, STDOUT_FILENO)
@@ -101,7 +104,6 @@ public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
         let readEnd = pipe.readEnd
         // The parent's copy of the write end must go, or reads would never see EOF.
         _ = consume pipe.writeEnd
-        if nonblockingOutput { try readEnd.setNonblocking(true) }
         return ChildProcess(pid: pid, standardOutput: readEnd)
     }
 

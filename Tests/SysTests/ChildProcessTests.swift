@@ -24,6 +24,18 @@ import Sys
         #expect(try child.wait() == .exited(0))
     }
 
+    @Test func nonblockingOutputLeavesTheChildsStdoutBlocking() throws {
+        let child = try ChildProcess.spawn(
+            "/bin/sh", arguments: ["-c", "exec grep flags /proc/self/fdinfo/1"],
+            nonblockingOutput: true)
+        #expect(try child.standardOutput!.isNonblocking())
+        let line = String(decoding: try readToEnd(child.standardOutput!), as: UTF8.self)
+        #expect(try child.wait() == .exited(0))
+        // flags are octal; O_NONBLOCK is 04000.
+        let flags = line.split(whereSeparator: { $0 == "\t" || $0 == "\n" || $0 == " " }).last.flatMap { Int($0, radix: 8) }
+        #expect(flags.map { $0 & 0o4000 == 0 } == true, "\(line)")
+    }
+
     @Test func exitCodeIsReported() throws {
         let child = try ChildProcess.spawn("/bin/sh", arguments: ["-c", "exit 7"], captureStandardOutput: false)
         #expect(try child.wait() == .exited(7))

@@ -4,7 +4,9 @@ import Glibc
 /// A listening Unix stream socket at a path: the daemon's control socket
 /// (`tun2modem stats`, `flows`, `status` connect to it).
 ///
-/// The socket file is removed when the listener goes away.
+/// The socket file is removed when the listener goes away. A path written `@name` is in the
+/// abstract namespace: no file, no directories, no permissions (any local process in the
+/// network namespace may connect).
 public struct UnixListener: ~Copyable {
     /// Register this for `.readable`: a connection is waiting.
     public let descriptor: FileDescriptor
@@ -19,21 +21,29 @@ public struct UnixListener: ~Copyable {
     /// - Throws: `.failed(call: "bind", subject: path, errno: .addressInUse)` when another
     ///   process is listening there (a second daemon); `.refusedToReplace` when something
     ///   other than a socket has that name; `.nameTooLong` past 107 bytes.
-    public init(path: String, permissions: mode_t = 0o660, backlog: CInt = 16) throws(SysError) {
+    public init(path: String, permissions: UInt32 = 0o660, backlog: CInt = 16) throws(SysError) {
         let address = try UnixAddress(path)
-        try Self.makeParentDirectories(of: path)
-        try Self.removeStaleSocket(at: path)
+        let abstract = path.hasPrefix("@")
+        if !abstract {
+            try Self.makeParentDirectories(of: path)
+            try Self.removeStaleSocket(at: path)
+        }
         let type = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
         let socket = FileDescriptor(adopting: try syscallValue("socket(AF_UNIX)", path) { Glibc.socket(AF_UNIX, type, 0) })
         _ = try syscallValue("bind", path) { address.withSockaddr { Glibc.bind(socket.rawValue, $0, $1) } }
-        _ = try syscallValue("chmod", path) { chmod(path, permissions) }
-        _ = try syscallValue("listen", path) { listen(socket.rawValue, backlog) }
+        do {
+            if !abstract { _ = try syscallValue("chmod", path) { chmod(path, mode_t(permissions)) } }
+            _ = try syscallValue("listen", path) { listen(socket.rawValue, backlog) }
+        } catch {
+            if !abstract { _ = unlink(path) }   // ours since bind: do not leave it behind
+            throw error
+        }
         self.descriptor = socket
         self.path = path
     }
 
     deinit {
-        _ = unlink(self.path)
+        if !self.path.hasPrefix("@") { _ = unlink(self.path) }
     }
 
     /// `accept4(SOCK_NONBLOCK|SOCK_CLOEXEC)`: the next waiting connection, or `nil` when

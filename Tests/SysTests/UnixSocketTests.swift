@@ -81,6 +81,21 @@ import Testing
         }
     }
 
+    @Test func abstractNameNeedsNoFile() throws {
+        let name = "@t2m-sys-control-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let listener = try UnixListener(path: name)
+        let client = try UnixStream.connect(path: name)
+        var requests = [PollRequest(fd: listener.descriptor.rawValue, events: .readable)]
+        #expect(try Poll.wait(&requests, timeout: .seconds(5)) == 1)
+        guard let server = try listener.accept() else {
+            Issue.record("no connection on the abstract listener")
+            return
+        }
+        try writeAll([42], to: client)
+        #expect(try readExactly(1, from: server) == [42])
+        #expect(access(String(name.dropFirst()), F_OK) == -1)
+    }
+
     @Test func pathsLongerThanSunPathAreRefused() {
         let long = "/tmp/" + String(repeating: "x", count: 120)
         #expect(throws: SysError.nameTooLong(long, limit: 107)) { _ = try UnixListener(path: long) }

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// The systemd service notification protocol (sd_notify(3)), without libsystemd: datagrams

@@ -75,6 +75,13 @@ public struct FileDescriptor: ~Copyable {
         try syscall("write", self.label) { Glibc.write(self.rawValue, bytes.baseAddress, bytes.count) }
     }
 
+    /// `send(2)` with `MSG_NOSIGNAL`, for sockets: a peer that went away is an `EPIPE`
+    /// error (`Errno.brokenPipe`) instead of a `SIGPIPE` that would end the daemon, even
+    /// where `SIGPIPE` is not ignored. A `tun2modem stats` client may close at any time.
+    public func send(_ bytes: UnsafeRawBufferPointer) throws(SysError) -> IOResult<Int> {
+        try syscall("send", self.label) { Glibc.send(self.rawValue, bytes.baseAddress, bytes.count, CInt(MSG_NOSIGNAL)) }
+    }
+
     /// `writev(2)`: writes the pieces in order as one call, so a header and a payload that
     /// live in different buffers leave without being copied together. May write fewer
     /// bytes than the pieces hold; at most `IOV_MAX` (1024) pieces.

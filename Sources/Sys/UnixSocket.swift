@@ -47,7 +47,8 @@ public struct UnixListener: ~Copyable {
     }
 
     /// `accept4(SOCK_NONBLOCK|SOCK_CLOEXEC)`: the next waiting connection, or `nil` when
-    /// there is none.
+    /// there is none. Answer it with `send` (not `write`): a client that hung up is then an
+    /// error, not a `SIGPIPE`.
     public func accept() throws(SysError) -> FileDescriptor? {
         let flags = CInt(SOCK_NONBLOCK.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
         let result = try syscall("accept4", self.path) { clinux_accept4(self.descriptor.rawValue, flags) }

@@ -27,6 +27,34 @@ import Testing
         #expect(try readExactly(3, from: client) == [0x00, 0xFF, 0x0A])
     }
 
+    @Test(.enabled(if: childTestName == nil, "runs in the parent only"))
+    func sendToAClientThatLeftIsAnErrorNotADeath() throws {
+        // The child starts with SIGPIPE at its default action (spawn resets it), as a daemon
+        // that forgot to ignore it would have.
+        let (status, output) = try runTestInChildProcess(suite: "UnixSocketTests", test: "sendAfterPeerClosed()")
+        #expect(status == .exited(0), "\(output)")
+        #expect(output.contains("Test sendAfterPeerClosed() passed"), "\(output)")
+    }
+
+    @Test(.enabled(if: childTestName == "sendAfterPeerClosed()", "runs only as the child of sendToAClientThatLeftIsAnErrorNotADeath"))
+    func sendAfterPeerClosed() throws {
+        let name = "@t2m-sys-sigpipe-\(getpid())"
+        let listener = try UnixListener(path: name)
+        do { _ = try UnixStream.connect(path: name) }   // connects, then hangs up at once
+        var requests = [PollRequest(fd: listener.descriptor.rawValue, events: .readable)]
+        #expect(try Poll.wait(&requests, timeout: .seconds(5)) == 1)
+        guard let server = try listener.accept() else {
+            Issue.record("no connection")
+            return
+        }
+        let reply = Array("rx 1024 tx 2048\n".utf8)
+        var failure: SysError? = nil
+        for _ in 0..<2 {   // the first send may still be accepted by the kernel
+            do { _ = try reply.withUnsafeBytes { try server.send($0) } } catch let error as SysError { failure = error }
+        }
+        #expect(failure?.errno == .brokenPipe || failure?.errno == .connectionReset)
+    }
+
     @Test func socketFileIsGroupAccessibleOnly() throws {
         let directory = makeTemporaryDirectory()
         defer { removeTree(directory) }

@@ -75,6 +75,19 @@ public struct FileDescriptor: ~Copyable {
         try syscall("write", self.label) { Glibc.write(self.rawValue, bytes.baseAddress, bytes.count) }
     }
 
+    /// `write(2)` of bytes held in an array (AT commands, CLI replies); may write fewer.
+    public func write(_ bytes: ArraySlice<UInt8>) throws(SysError) -> IOResult<Int> {
+        // withUnsafeBytes rethrows untyped errors, so the call's Result crosses it.
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(SysError) in try self.write(raw) }
+        }.get()
+    }
+
+    /// `write(2)` of bytes held in an array; may write fewer.
+    public func write(_ bytes: [UInt8]) throws(SysError) -> IOResult<Int> {
+        try self.write(bytes[...])
+    }
+
     /// `send(2)` with `MSG_NOSIGNAL`, for sockets: a peer that went away is an `EPIPE`
     /// error (`Errno.brokenPipe`) instead of a `SIGPIPE` that would end the daemon, even
     /// where `SIGPIPE` is not ignored. A `tun2modem stats` client may close at any time.

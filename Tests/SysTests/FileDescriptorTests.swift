@@ -37,6 +37,14 @@ import Sys
         #expect(try null.isCloseOnExec())
     }
 
+    @Test func arrayWritesTakeSlices() throws {
+        let pipe = try Pipe()
+        let command = Array("AT+QIRD=0,1500\r".utf8)
+        #expect(try pipe.writeEnd.write(command[3...]) == .processed(command.count - 3))
+        #expect(try pipe.writeEnd.write([0x1A]) == .processed(1))
+        #expect(try readExactly(command.count - 2, from: pipe.readEnd) == Array(command[3...]) + [0x1A])
+    }
+
     @Test func writevSendsPiecesInOrder() throws {
         let pipe = try Pipe()
         let header: [UInt8] = [1, 2, 3]

@@ -121,6 +121,9 @@ public struct ByteRing: ~Copyable {
                 self.read = reservation.start
                 self.hole = nil
             } else {
+                // A skip needs `released` past the previous lap boundary, where any older
+                // hole ended, and passing it cleared that hole.
+                assert(self.hole == nil, "ByteRing: a second hole before the first was released")
                 self.hole = (self.written, reservation.start)
                 // All data consumed (but held): the read cursor stood where the hole begins.
                 if self.read == self.written { self.read = reservation.start }

@@ -165,9 +165,8 @@ public struct Netlink: ~Copyable {
 
     /// The addresses on the interface, IPv4 and IPv6 (`RTM_GETADDR` dump).
     public mutating func addresses(link index: Int32) throws(SysError) -> [IPPrefix] {
-        let request = self.request(type: UInt16(RTM_GETADDR), flags: NLM_F_DUMP, header: ifaddrmsg())
         var result: [IPPrefix] = []
-        for reply in try self.exchange(request, operation: "netlink list addresses", subject: "dev \(Self.linkLabel(index))")
+        for reply in try self.dump(UInt16(RTM_GETADDR), header: ifaddrmsg(), operation: "netlink list addresses", subject: "dev \(Self.linkLabel(index))")
         where reply.type == UInt16(RTM_NEWADDR) {
             let header = try reply.header(ifaddrmsg.self)
             guard Int32(bitPattern: header.ifa_index) == index else { continue }
@@ -229,9 +228,8 @@ public struct Netlink: ~Copyable {
     public mutating func routes(ipv6: Bool) throws(SysError) -> [RouteEntry] {
         var header = rtmsg()
         header.rtm_family = UInt8(ipv6 ? AF_INET6 : AF_INET)
-        let request = self.request(type: UInt16(RTM_GETROUTE), flags: NLM_F_DUMP, header: header)
         var result: [RouteEntry] = []
-        for reply in try self.exchange(request, operation: "netlink list routes", subject: nil)
+        for reply in try self.dump(UInt16(RTM_GETROUTE), header: header, operation: "netlink list routes", subject: nil)
         where reply.type == UInt16(RTM_NEWROUTE) {
             let route = try reply.header(rtmsg.self)
             let attributes = try reply.attributes(after: rtmsg.self)
@@ -251,6 +249,20 @@ public struct Netlink: ~Copyable {
     }
 
     // MARK: exchange
+
+    /// A dump request; if the table changed while the kernel walked it
+    /// (`NLM_F_DUMP_INTR` on a part), it is asked again, up to 3 times, as iproute2 advises.
+    private mutating func dump<Header>(
+        _ type: UInt16, header: Header, operation: String, subject: @autoclosure () -> String?
+    ) throws(SysError) -> [NetlinkReply] {
+        var replies: [NetlinkReply] = []
+        for _ in 0..<3 {
+            let request = self.request(type: type, flags: NLM_F_DUMP, header: header)
+            replies = try self.exchange(request, operation: operation, subject: subject())
+            if !replies.contains(where: { $0.flags & UInt16(NLM_F_DUMP_INTR) != 0 }) { break }
+        }
+        return replies
+    }
 
     private mutating func request<Header>(type: UInt16, flags: Int32, header: Header) -> NetlinkRequest {
         self.sequence &+= 1

@@ -140,6 +140,27 @@ struct TunNetlinkTests {
         #expect(seen.downAfter.isUp == false)
     }
 
+    /// 400 routes and 100 addresses make the kernel's dumps span many datagrams.
+    @Test func largeDumpsSpanningManyDatagramsAreReadWhole() throws {
+        let (routes, addresses) = try inFreshNetworkNamespace { () throws -> (Int, Int) in
+            let tun = try TunDevice.open(name: "t2mbig")
+            var netlink = try Netlink()
+            let index = try netlink.linkIndex(named: tun.name)
+            try netlink.setLinkUp(true, link: index)
+            for third in 0..<100 {
+                try netlink.addAddress(try IPPrefix(parsing: "10.83.\(third).1/24"), link: index)
+            }
+            for n in 0..<400 {
+                try netlink.addRoute(try IPPrefix(parsing: "172.\(16 + n / 256).\(n % 256).0/24"), link: index)
+            }
+            let routes = try netlink.routes(ipv6: false).filter { $0.linkIndex == index && $0.destination.address.bytes[0] == 172 }
+            let addresses = try netlink.addresses(link: index).filter { !$0.address.isIPv6 }
+            return (routes.count, addresses.count)
+        }
+        #expect(routes == 400)
+        #expect(addresses == 100)
+    }
+
     @Test func kernelRefusalsBecomeReadableErrors() throws {
         let (duplicate, missingRoute, missingLink, badMTU) = try inFreshNetworkNamespace {
             () throws -> (SysError?, SysError?, SysError?, SysError?) in

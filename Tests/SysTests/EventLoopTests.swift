@@ -106,6 +106,43 @@ import Sys
         }
     }
 
+    /// Edge-triggered: one report per arrival, however much is left unread; level-triggered
+    /// reports again while bytes remain.
+    @Test func edgeTriggeredReportsEachArrivalOnce() throws {
+        let pipe = try Pipe(nonblocking: true)
+        let edge = try Epoll()
+        let level = try Epoll()
+        try edge.add(pipe.readEnd.rawValue, events: [.readable, .edgeTriggered], token: 1)
+        try level.add(pipe.readEnd.rawValue, events: .readable, token: 2)
+        var events = EpollEventBuffer(capacity: 1)
+        try writeAll([1, 2, 3, 4], to: pipe.writeEnd)
+        #expect(try edge.wait(into: &events, timeout: .zero) == 1)
+        #expect(try edge.wait(into: &events, timeout: .zero) == 0)
+        #expect(try level.wait(into: &events, timeout: .zero) == 1)
+        #expect(try level.wait(into: &events, timeout: .zero) == 1)
+        try writeAll([5], to: pipe.writeEnd)
+        #expect(try edge.wait(into: &events, timeout: .zero) == 1)
+    }
+
+    @Test func peerShutdownIsReportedAsReadHangup() throws {
+        let name = "@t2m-sys-rdhup-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let listener = try UnixListener(path: name)
+        let epoll = try Epoll()
+        var events = EpollEventBuffer(capacity: 1)
+        do {
+            _ = try UnixStream.connect(path: name)   // closes at the end of this scope
+        }
+        var requests = [PollRequest(fd: listener.descriptor.rawValue, events: .readable)]
+        #expect(try Poll.wait(&requests, timeout: .seconds(5)) == 1)
+        guard let server = try listener.accept() else {
+            Issue.record("no connection")
+            return
+        }
+        try epoll.add(server.rawValue, events: [.readable, .readHangup], token: 5)
+        #expect(try epoll.wait(into: &events, timeout: .seconds(5)) == 1)
+        #expect(events[0].events.contains(.readHangup))
+    }
+
     @Test func eventDescriptorsAreCloseOnExec() throws {
         #expect(try Epoll().descriptor.isCloseOnExec())
         #expect(try TimerFD().descriptor.isCloseOnExec())

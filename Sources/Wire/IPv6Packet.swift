@@ -43,6 +43,8 @@ public struct IPv6Packet {
         var offset = Self.headerLength
         var fragment: IPv6FragmentHeader?
         var walked = 0
+        // Where the next-header byte naming the current header lives (reassembly rewrites it).
+        var link = Field.nextHeader
         walk: while true {
             switch next {
             case .hopByHop, .ipv6Routing, .ipv6DestinationOptions, .authenticationHeader, .ipv6Fragment:
@@ -60,7 +62,8 @@ public struct IPv6Packet {
                     let header = IPv6FragmentHeader(
                         offset: Int(word >> 3) * 8, moreFragments: word & 1 != 0,
                         identification: packet.readUInt32(at: offset + 4),
-                        headerOffset: offset)
+                        nextHeader: IPProtocol(rawValue: packet[offset]),
+                        headerOffset: offset, linkOffset: link)
                     // RFC 6946: an atomic fragment (offset 0, no more) is a whole packet.
                     if !header.isAtomic { fragment = header }
                     length = 8
@@ -73,6 +76,7 @@ public struct IPv6Packet {
                 }
                 guard offset + length <= packet.count else { throw .truncated }
                 next = IPProtocol(rawValue: packet[offset])
+                link = offset
                 offset += length
                 // Later fragments carry no upper-layer header: stop at the fragment header.
                 if let f = fragment, f.offset != 0 { break walk }
@@ -109,8 +113,26 @@ public struct IPv6FragmentHeader: Hashable, Sendable {
     public var offset: Int
     public var moreFragments: Bool
     public var identification: UInt32
-    /// Where the fragment header itself starts in the packet.
+    /// The header that follows in the reassembled packet.
+    public var nextHeader: IPProtocol
+    /// Where the fragment header itself starts in the packet; the fragment's data starts
+    /// 8 bytes later, and everything before it is the unfragmentable part.
     public var headerOffset: Int
+    /// Where the next-header byte that names the fragment header lives.
+    public var linkOffset: Int
+
+    public init(offset: Int, moreFragments: Bool, identification: UInt32,
+                nextHeader: IPProtocol, headerOffset: Int, linkOffset: Int) {
+        self.offset = offset
+        self.moreFragments = moreFragments
+        self.identification = identification
+        self.nextHeader = nextHeader
+        self.headerOffset = headerOffset
+        self.linkOffset = linkOffset
+    }
+
+    /// The fragment's data: everything after the fragment header.
+    public var dataOffset: Int { self.headerOffset + 8 }
 
     public var isAtomic: Bool { self.offset == 0 && !self.moreFragments }
 }

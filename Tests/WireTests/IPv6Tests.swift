@@ -45,10 +45,10 @@ struct IPv6Tests {
         let first = try ipv6Packet(Captured.ipv6UdpFrag1).get()
         #expect(first.0 == .udp)
         #expect(first.1 == 48)
-        #expect(first.2 == IPv6FragmentHeader(offset: 0, moreFragments: true, identification: 0x38CC_4D84, headerOffset: 40))
+        #expect(first.2 == IPv6FragmentHeader(offset: 0, moreFragments: true, identification: 0x38CC_4D84, nextHeader: .udp, headerOffset: 40, linkOffset: 6))
         let second = try ipv6Packet(Captured.ipv6UdpFrag2).get()
         #expect(second.1 == 48)
-        #expect(second.2 == IPv6FragmentHeader(offset: 1448, moreFragments: false, identification: 0x38CC_4D84, headerOffset: 40))
+        #expect(second.2 == IPv6FragmentHeader(offset: 1448, moreFragments: false, identification: 0x38CC_4D84, nextHeader: .udp, headerOffset: 40, linkOffset: 6))
     }
 
     @Test func everyTruncation() {

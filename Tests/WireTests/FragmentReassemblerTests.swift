@@ -78,6 +78,57 @@ struct FragmentReassemblerTests {
         #expect(r.heldBytes == 0)
     }
 
+    /// Headers before the fragment header (hop-by-hop, destination options) are the
+    /// unfragmentable part: kept from the first fragment, and the byte that named the
+    /// fragment header now names what followed it (RFC 8200 §4.5).
+    @Test func ipv6UnfragmentablePartKept() throws {
+        let data = (0..<40).map { UInt8($0) }
+        func fragment(_ offset: Int, more: Bool, _ chunk: ArraySlice<UInt8>) -> [UInt8] {
+            let hopByHop: [UInt8] = [60, 0, 1, 4, 0, 0, 0, 0]
+            let destination: [UInt8] = [44, 0, 1, 4, 0, 0, 0, 0]
+            let word = UInt16(offset / 8) << 3 | (more ? 1 : 0)
+            let fragmentHeader: [UInt8] = [17, 0, UInt8(word >> 8), UInt8(word & 0xFF), 0xDE, 0xAD, 0xBE, 0xEF]
+            return ipv6(next: 0, payload: hopByHop + destination + fragmentHeader + Array(chunk))
+        }
+        var r = FragmentReassembler()
+        #expect(feed(&r, fragment(24, more: false, data[24...])) == .held)
+        let whole = try #require(reassembled(feed(&r, fragment(0, more: true, data[..<24]))))
+        #expect(whole.count == 40 + 16 + 40)
+        #expect(whole[6] == 0)             // fixed header still names hop-by-hop
+        #expect(whole[40 + 8] == 17)       // destination options now names UDP
+        #expect(Int(whole[4]) << 8 | Int(whole[5]) == 56)
+        let (proto, offset, fragmentHeader) = try ipv6Packet(whole).get()
+        #expect(proto == .udp)
+        #expect(offset == 56)
+        #expect(fragmentHeader == nil)
+        #expect(Array(whole[56...]) == data)
+    }
+
+    /// An IPv4 first fragment with options: the reassembled header keeps them.
+    @Test func ipv4OptionsKeptFromFirstFragment() throws {
+        var frags = ipv4Fragments(of: (0..<32).map { UInt8($0) }, size: 16)
+        var first = frags[0]
+        first.insert(contentsOf: [1, 1, 1, 0], at: 20)  // NOP NOP NOP EOL
+        first[0] = 0x46
+        first[3] += 4
+        first[10] = 0
+        first[11] = 0
+        let v = Checksum.of(first.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[0..<24]) })
+        first[10] = UInt8(v >> 8)
+        first[11] = UInt8(v & 0xFF)
+        frags[0] = first
+        var r = FragmentReassembler()
+        #expect(feed(&r, frags[1]) == .held)
+        let whole = try #require(reassembled(feed(&r, frags[0])))
+        try whole.withUnsafeBytes { raw in
+            let p = try IPv4Packet(validating: raw)
+            #expect(p.headerLength == 24)
+            #expect(Array(p.options) == [1, 1, 1, 0])
+            #expect(Array(p.payload) == (0..<32).map { UInt8($0) })
+            #expect(p.verifyChecksum())
+        }
+    }
+
     /// Many small fragments in a shuffled order still assemble exactly.
     @Test func shuffledSmallFragments() throws {
         var rng = SplitMix64(seed: 815)

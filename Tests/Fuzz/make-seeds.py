@@ -45,3 +45,12 @@ write("DNS", "query", query)
 write("DNS", "query-edns", query[:11] + b"\x01" + query[12:] + bytes.fromhex("0000291000000080000000"))
 write("DNS", "compressed", bytes.fromhex("abcd01000001000100000000") + b"\x03www\x07example\x03com\x00\x00\x01\x00\x01"
       + b"\x04mail\xc0\x10\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x5d\xb8\xd7\x0e")
+
+# UDPFlows: control byte (high nibble: 0-7 packet, 8 open, 9 open fails, 10-12 DNS answer,
+# 13-14 ping answer, 15 expire; low nibble: time step), then length-prefixed packets.
+def step(control, packet=b""):
+    return bytes([control]) + (struct.pack("!H", len(packet)) + packet if control >> 4 < 8 else b"")
+write("UDPFlows", "dns-answered", step(0x01, v4["ipv4UdpDnsQuery"]) + step(0xA1))
+write("UDPFlows", "dns6-failed", step(0x01, v6["ipv6UdpDnsQuery"]) + step(0xC1) + step(0xFF))
+write("UDPFlows", "ping-answered", step(0x01, v4["ipv4IcmpEchoRequest"]) + step(0x01, v6["ipv6Icmpv6EchoRequest"]) + step(0xD1) + step(0xE1))
+write("UDPFlows", "udp-session", step(0x01, v4["ipv4UdpFrag1"][:28].replace(b"\x05\xdc", b"\x00\x1c", 1)) + step(0x81) + step(0xFF))

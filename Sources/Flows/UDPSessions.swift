@@ -11,14 +11,17 @@ public struct UDPSessions {
         /// RFC 4787 REQ-5: at least 2 minutes, 5 recommended.
         public var idleTimeout: Duration
         public var maximumSessions: Int
-        /// The largest payload one modem send carries (Quectel/SIMCom/OneMO: 1460 over UDP).
+        /// The largest payload one modem send carries; the bridge sets it from the modem's
+        /// capabilities. Quectel QISEND takes 1460 bytes; SIMCom's SIM7028 manual allows 1500
+        /// per CIPSEND but asks UDP to stay within 1400; OneMO MN316A/MN319 refuse more than
+        /// 1232 over IPv6. The default is the smallest IPv4 figure of the three.
         public var maximumPayloadLength: Int
         /// Datagrams (and bytes) copied per session while its modem socket opens.
         public var maximumQueuedDatagrams: Int
         public var maximumQueuedBytes: Int
 
         public init(mapping: UDPMapping = .endpointIndependent, idleTimeout: Duration = .seconds(300),
-                    maximumSessions: Int = 64, maximumPayloadLength: Int = 1460,
+                    maximumSessions: Int = 64, maximumPayloadLength: Int = 1400,
                     maximumQueuedDatagrams: Int = 8, maximumQueuedBytes: Int = 16 * 1024) {
             self.mapping = mapping
             self.idleTimeout = idleTimeout

@@ -162,4 +162,19 @@ struct IPv6Tests {
         }
         #expect(hex(out) == hex(Captured.ipv6TcpSyn))
     }
+
+    /// The same for IPv4: the kernel's SYN rebuilt from reprs, IP checksum c334 included.
+    @Test func buildsFullIPv4PacketFromReprs() throws {
+        let tcp = try Array(Captured.ipv4TcpSyn[20...]).withUnsafeBytes { raw in
+            try TCPRepr.parse(raw, source: host1, destination: host2)
+        }
+        let ip = IPRepr.v4(IPv4Repr(source: IPv4Address(10, 9, 0, 1), destination: IPv4Address(10, 9, 0, 2),
+                                    protocol: .tcp, payloadLength: tcp.bufferLength, identification: 0x6373))
+        var out = [UInt8](repeating: 0, count: ip.bufferLength)
+        out.withUnsafeMutableBytes { buf in
+            ip.emit(into: buf)
+            tcp.emit(into: UnsafeMutableRawBufferPointer(rebasing: buf[ip.headerLength...]), source: host1, destination: host2) { _ in }
+        }
+        #expect(hex(out) == hex(Captured.ipv4TcpSyn))
+    }
 }

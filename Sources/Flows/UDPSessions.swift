@@ -82,6 +82,12 @@ public struct UDPSessions {
             self.drops.wire.record(error)
             return []
         }
+        // Multicast and broadcast (mDNS, SSDP, DHCP) and link-local traffic end on the
+        // local link: carrying them over the radio would spend a modem socket on nothing.
+        guard Self.isCarriable(packet.destination) else {
+            self.drops.wire.record(.unsupported)
+            return []
+        }
         if repr.payloadLength > self.config.maximumPayloadLength {
             self.drops.tooBig += 1
             return self.tooBig(packet).map { [.reply($0)] } ?? []
@@ -216,6 +222,20 @@ public struct UDPSessions {
         // RFC 8200 §5: no IPv6 link is below 1280; a smaller figure would be ignored.
         if case .v6 = packet.source { mtu = max(mtu, 1280) }
         return ICMPErrorReply.packet(answering: packet, with: .packetTooBig(mtu: mtu))
+    }
+
+    /// True for a unicast address beyond the local link.
+    static func isCarriable(_ address: IPAddress) -> Bool {
+        if ICMPErrorReply.isGroupOrUnspecified(address) { return false }
+        switch address {
+        case .v4(let a):
+            // 169.254.0.0/16 (RFC 3927) and the subnet-directed form of broadcast the
+            // daemon cannot know; only the link-local block is refused.
+            return a.rawValue >> 16 != 0xA9FE
+        case .v6(let a):
+            // fe80::/10 (RFC 4291 §2.5.6).
+            return a.high >> 54 != 0x3FA
+        }
     }
 
     private static func payloadRange(of packet: IPPacket, length: Int) -> Range<Int> {

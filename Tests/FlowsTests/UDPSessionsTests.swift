@@ -136,12 +136,29 @@ struct UDPSessionsTests {
         #expect(try decodeICMP(packet).message == .packetTooBig(mtu: 1280))
     }
 
-    /// No ICMP error about a datagram sent to a broadcast address (RFC 1122 §3.2.2).
-    @Test func noErrorAboutBroadcast() {
+    /// Multicast, broadcast and link-local datagrams stay on the link: no session, no
+    /// modem socket, and no ICMP error about them (RFC 1122 §3.2.2).
+    @Test(arguments: ["255.255.255.255", "224.0.0.251", "239.255.255.250", "169.254.1.1", "0.0.0.0",
+                      "ff02::fb", "fe80::1", "febf::1"])
+    func localLinkTrafficNotCarried(destination: String) {
         var s = UDPSessions(config: .init(maximumPayloadLength: 10))
-        let big = udpPacket(from: app4, 5000, to: IPAddress("255.255.255.255")!, 7000, payload: Array(repeating: 1, count: 20))
-        #expect(receive(&s, big).isEmpty)
-        #expect(s.drops.tooBig == 1)
+        let source = destination.contains(":") ? app6 : app4
+        let to = IPAddress(destination)!
+        #expect(receive(&s, udpPacket(from: source, 5353, to: to, 5353, payload: [1])).isEmpty)
+        #expect(receive(&s, udpPacket(from: source, 5353, to: to, 5353, payload: Array(repeating: 1, count: 20))).isEmpty)
+        #expect(s.count == 0)
+        #expect(s.drops.wire[.unsupported] == 2)
+        #expect(s.drops.tooBig == 0)
+    }
+
+    @Test func globalAddressesNextToLinkLocalAreCarried() {
+        var s = UDPSessions()
+        for (i, destination) in ["169.253.255.255", "169.255.0.1", "fec0::1", "fe7f::1", "2001:db8::1"].enumerated() {
+            let to = IPAddress(destination)!
+            let source = destination.contains(":") ? app6 : app4
+            let port = UInt16(5000 + i)  // one app socket each: a new session each
+            #expect(sessionID(receive(&s, udpPacket(from: source, port, to: to, 7000, payload: [1]))) != nil, "\(destination)")
+        }
     }
 
     @Test func deliverBuildsPacketForApp() throws {

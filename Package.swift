@@ -35,6 +35,6 @@ let package = Package(
         .testTarget(name: "ModemSimTests", dependencies: ["ModemSim", "Sys", "Buffers"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Flows", "Wire", "Modems", "AT", "Buffers", "Sys"]),
         // Spawns the built binaries in network namespaces; skips loudly without root.
-        .testTarget(name: "EndToEndTests", dependencies: ["Sys"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Sys", "Buffers"]),
     ]
 )

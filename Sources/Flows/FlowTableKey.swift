@@ -1,3 +1,5 @@
+import Wire
+
 /// The transport protocol of a flow.
 public enum FlowProtocol: UInt8, Hashable, Sendable, CustomStringConvertible {
     case icmp = 1

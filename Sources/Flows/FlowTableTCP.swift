@@ -1,4 +1,5 @@
 import Buffers
+import Wire
 
 /// What became of a TCP segment handed to the flow table.
 public enum FlowTableTCPArrival: Sendable {

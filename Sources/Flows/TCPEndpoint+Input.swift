@@ -1,4 +1,5 @@
 import Buffers
+import Wire
 
 extension TCPEndpoint {
     /// Takes one segment from the app. Replies (ACKs, RSTs, data) are not returned here:

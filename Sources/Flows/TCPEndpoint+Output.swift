@@ -1,4 +1,5 @@
 import Buffers
+import Wire
 
 extension TCPEndpoint {
     /// Emits at most one segment to the app through `emit`, after running the timers due at

@@ -1,4 +1,5 @@
 import Buffers
+import Wire
 
 /// Payload of an outgoing segment: one or two spans of the flow's send buffer (two when it
 /// wraps), valid only inside the `emit` closure, so the bridge can `writev` them after the

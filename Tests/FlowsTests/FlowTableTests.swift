@@ -1,6 +1,7 @@
 import Buffers
 import Testing
 @testable import Flows
+import Wire
 
 /// The flow table: routing segments to flows, limits, counters, and draining to zero.
 @Suite struct FlowTableTests {

@@ -1,6 +1,7 @@
 import Buffers
 import Testing
 @testable import Flows
+import Wire
 
 /// FIN from either side, simultaneous close, TIME-WAIT, and RST in every state.
 @Suite struct TCPCloseTests {

@@ -1,6 +1,7 @@
 import Buffers
 import Testing
 @testable import Flows
+import Wire
 
 /// ESTABLISHED: data both ways, windows, retransmission, reordering.
 @Suite struct TCPEstablishedTests {

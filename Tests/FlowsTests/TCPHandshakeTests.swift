@@ -1,6 +1,7 @@
 import Buffers
 import Testing
 @testable import Flows
+import Wire
 
 /// AWAITING-MODEM and SYN-RECEIVED: the handshake is held until the modem socket is open.
 @Suite struct TCPHandshakeTests {

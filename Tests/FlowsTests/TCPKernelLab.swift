@@ -2,6 +2,7 @@ import Buffers
 import Foundation
 import Glibc
 @testable import Flows
+import Wire
 
 /// A private network namespace with a TUN device, where a real Linux TCP socket (the "app")
 /// talks to a `TCPEndpoint` over IPv4. It needs root and `/dev/net/tun`; tests that use it

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import Flows
+import Wire
 
 /// The endpoint against the real thing: a Linux TCP socket in a private network namespace
 /// connects through a TUN device, and the "modem" behind the endpoint echoes what it gets.

@@ -1,6 +1,7 @@
 import Buffers
 import Testing
 @testable import Flows
+import Wire
 
 /// Arbitrary segments and modem events in any order: the endpoint never traps, never holds
 /// more than its caps, and gives its memory back when it closes.

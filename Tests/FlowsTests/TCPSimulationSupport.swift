@@ -1,5 +1,6 @@
 import Buffers
 @testable import Flows
+import Wire
 
 /// A seeded PRNG (SplitMix64), so every run of the simulation sees the same losses.
 struct SimulationRandom: RandomNumberGenerator {

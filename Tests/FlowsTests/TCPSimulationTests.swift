@@ -1,6 +1,7 @@
 import Buffers
 import Testing
 @testable import Flows
+import Wire
 
 /// The endpoint and the reference peer across a lossy, reordering, duplicating link, with
 /// a modem that drains and feeds at a bounded rate: 10 MiB each way, every byte checked.

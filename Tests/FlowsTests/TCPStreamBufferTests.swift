@@ -1,5 +1,6 @@
 import Testing
 @testable import Flows
+import Wire
 
 /// The per-flow byte ring and the reassembly ranges under it.
 @Suite struct TCPStreamBufferTests {

@@ -1,5 +1,6 @@
 import Buffers
 @testable import Flows
+import Wire
 
 /// A segment the endpoint sent to the app, with its payload copied out of the spans.
 struct SentSegment: CustomStringConvertible {

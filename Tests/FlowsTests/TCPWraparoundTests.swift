@@ -1,6 +1,7 @@
 import Buffers
 import Testing
 @testable import Flows
+import Wire
 
 /// Sequence numbers that wrap past 2^32 in both directions (RFC 9293 §3.4: arithmetic is
 /// modulo 2^32).

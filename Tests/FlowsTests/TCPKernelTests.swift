@@ -12,6 +12,8 @@ struct TCPKernelTests {
     enum ModemBehaviour: Sendable {
         case echo
         case refuse
+        /// No route: the bridge answers the SYN with ICMP host unreachable.
+        case unreachable
         /// Echo, then reset the modem socket after this many bytes.
         case resetAfter(Int)
         /// Send this many bytes as soon as open, then close (the server speaks and hangs
@@ -67,6 +69,7 @@ struct TCPKernelTests {
             var endpoint: TCPEndpoint?
             var modemOpenAt: Instant?
             var modemClosedSent = false
+            var synPacket: [UInt8]?
             var echoed = 0
 
             let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
@@ -79,7 +82,7 @@ struct TCPKernelTests {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(80).bigEndian
-            address.sin_addr.s_addr = TCPKernelLab.remoteAddress.bigEndian
+            address.sin_addr.s_addr = UInt32(0x0A09_0002).bigEndian  // 10.9.0.2
             let started = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     connect(sock, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -90,7 +93,7 @@ struct TCPKernelTests {
             var appSent = 0
             var appShutdown = false
             var connectedAt: Instant?
-            let deadline = TCPKernelLab.monotonicNow() + .seconds(20)
+            let deadline = TCPKernelLab.monotonicNow() + .seconds(10)
             var packet = [UInt8](repeating: 0, count: 65536)
 
             while TCPKernelLab.monotonicNow() < deadline {
@@ -117,6 +120,7 @@ struct TCPKernelTests {
                         let r = segment.repr
                         run.synOptions = "mss=\(r.maxSegmentSize.map(String.init) ?? "-") ws=\(r.windowScale.map(String.init) ?? "-") sack=\(r.sackPermitted) ts=\(r.timestamp != nil)"
                         endpoint = e
+                        synPacket = segment.packet
                         modemOpenAt = now + scenario.modemOpenDelay  // the modem takes a while
                     }
                 }
@@ -124,7 +128,15 @@ struct TCPKernelTests {
                 if var e = endpoint {
                     if let at = modemOpenAt, at <= now {
                         modemOpenAt = nil
-                        if case .refuse = modem { e.modemRefused(now: now) } else { e.modemOpened(now: now) }
+                        switch modem {
+                        case .refuse: e.modemRefused(now: now)
+                        case .unreachable:
+                            e.modemUnreachable(now: now)
+                            if e.wantsUnreachable, let syn = synPacket, let icmp = TCPKernelCodec.unreachable(answering: syn) {
+                                _ = icmp.withUnsafeBytes { write(tun, $0.baseAddress, $0.count) }
+                            }
+                        default: e.modemOpened(now: now)
+                        }
                     }
                     let room = e.roomForModemData
                     let echo = e.withPendingForModem { a, b in Array((Array(a) + Array(b)).prefix(room)) }
@@ -155,9 +167,7 @@ struct TCPKernelTests {
                             run.lost += 1
                             return
                         }
-                        let bytes = TCPKernelCodec.emit(
-                            repr, payload: Array(payload.first) + Array(payload.second),
-                            source: TCPKernelLab.remoteAddress, destination: TCPKernelLab.appAddress)
+                        let bytes = TCPKernelCodec.emit(repr, payload: Array(payload.first) + Array(payload.second))
                         _ = bytes.withUnsafeBytes { write(tun, $0.baseAddress, $0.count) }
                         run.segmentsToApp += 1
                     }) {}
@@ -326,5 +336,12 @@ struct TCPKernelTests {
         #expect(run.appError == 0)
         let intact = run.appReceived == pattern(1000, seed: 9)
         #expect(intact)
+    }
+
+    @Test func noRouteIsHostUnreachable() throws {
+        let run = try Self.run(Scenario(bytes: 10, modem: .unreachable))
+        #expect(!run.appConnected)
+        #expect(run.appError == EHOSTUNREACH)
+        #expect(run.closeReason == .noRoute)
     }
 }

@@ -1,27 +1,9 @@
 import Buffers
 import Wire
 
-/// Payload of an outgoing segment: one or two spans of the flow's send buffer (two when it
-/// wraps), valid only inside the `emit` closure, so the bridge can `writev` them after the
-/// headers without a copy.
-public struct TCPPayload {
-    /// The bytes up to the end of the ring's storage.
-    public let first: UnsafeRawBufferPointer
-    /// The bytes after the ring wrapped (often empty).
-    public let second: UnsafeRawBufferPointer
-
-    /// The payload's length.
-    public var count: Int { first.count + second.count }
-
-    static var empty: TCPPayload {
-        TCPPayload(
-            first: UnsafeRawBufferPointer(start: nil, count: 0),
-            second: UnsafeRawBufferPointer(start: nil, count: 0))
-    }
-}
-
 /// The daemon's end of one app TCP connection, sans-I/O: segments from the app go into
-/// `process`, segments to the app come out of `dispatch`, the bridge moves bytes between it
+/// `process`, segments to the app come out of `dispatch` (header and one contiguous payload
+/// span, for `writev` without a copy), the bridge moves bytes between it
 /// and the modem socket with `withPendingForModem`/`modemAccepted` and `deliverFromModem`,
 /// and time is only ever the `now` it is given.
 ///

@@ -36,7 +36,7 @@ import Wire
         _ = table.withTCP(key) { endpoint in
             var n = 0
             while n < 1000, endpoint.dispatch(now: now, emit: { repr, payload in
-                out.append(SentSegment(repr: repr, payload: Array(payload.first) + Array(payload.second)))
+                out.append(SentSegment(repr: repr, payload: Array(payload)))
             }) { n += 1 }
         }
         return out

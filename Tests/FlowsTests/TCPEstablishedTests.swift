@@ -412,3 +412,22 @@ extension TCPEstablishedTests {
         #expect(h.endpoint.bytesToApp == 50 * 700)  // every ACK rode on the app's data
     }
 }
+
+extension TCPEstablishedTests {
+    @Test func segmentsStopWhereTheSendRingWraps() {
+        var config = TCPConfig()
+        config.sendBufferCapacity = 8192
+        var h = TCPHarness(config: config)
+        h.establish()
+        // A first lap moves the ring's head to 5000 ...
+        h.deliver(pattern(5000))
+        let first = h.recv()
+        h.appAck = h.ourISN + 5001
+        h.send(h.segment())
+        // ... so the next 5000 bytes wrap after 3192 of them.
+        h.deliver(pattern(5000, from: 5000))
+        let second = h.recv()
+        #expect(first.flatMap(\.payload) + second.flatMap(\.payload) == pattern(10_000))
+        #expect(second.map(\.payload.count) == [1460, 1460, 272, 1460, 348])
+    }
+}

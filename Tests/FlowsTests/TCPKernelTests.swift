@@ -167,7 +167,7 @@ struct TCPKernelTests {
                             run.lost += 1
                             return
                         }
-                        let bytes = TCPKernelCodec.emit(repr, payload: Array(payload.first) + Array(payload.second))
+                        let bytes = TCPKernelCodec.emit(repr, payload: Array(payload))
                         _ = bytes.withUnsafeBytes { write(tun, $0.baseAddress, $0.count) }
                         run.segmentsToApp += 1
                     }) {}

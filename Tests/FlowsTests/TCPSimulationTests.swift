@@ -87,7 +87,7 @@ import Wire
                     modemFinished = true
                 }
                 while e.dispatch(now: now, emit: { repr, payload in
-                    toPeer.send(repr, Array(payload.first) + Array(payload.second), now: now, random: &random)
+                    toPeer.send(repr, Array(payload), now: now, random: &random)
                 }) {}
                 endpoint = e
             }

@@ -119,20 +119,22 @@ enum TCPKernelCodec {
         }
     }
 
-    /// A whole IPv4 packet from the remote end to the app.
-    static func emit(_ repr: TCPRepr, payload: [UInt8]) -> [UInt8] {
+    /// Writes a segment to the TUN the way the bridge will: IP and TCP headers built in a
+    /// small buffer, the payload left where the endpoint holds it, one `writev`.
+    static func write(_ repr: TCPRepr, payload: UnsafeRawBufferPointer, to tun: Int32) {
         let ip = IPRepr(source: remote, destination: app, protocol: .tcp, payloadLength: repr.bufferLength)
-        var out = [UInt8](repeating: 0, count: ip.bufferLength)
-        out.withUnsafeMutableBytes { buffer in
+        var header = [UInt8](repeating: 0, count: ip.headerLength + repr.headerLength)
+        header.withUnsafeMutableBytes { buffer in
             ip.emit(into: buffer)
             repr.emit(
                 into: UnsafeMutableRawBufferPointer(rebasing: buffer[ip.headerLength...]),
-                source: remote, destination: app
-            ) { room in
-                payload.withUnsafeBytes { room.copyMemory(from: $0) }
-            }
+                source: remote, destination: app, payload: payload)
+            var pieces = [
+                iovec(iov_base: buffer.baseAddress, iov_len: buffer.count),
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count),
+            ]
+            _ = writev(tun, &pieces, payload.isEmpty ? 1 : 2)
         }
-        return out
     }
 
     /// ICMP destination unreachable (host) quoting `original`, as the bridge answers a SYN

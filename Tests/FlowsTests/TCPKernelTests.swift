@@ -167,8 +167,7 @@ struct TCPKernelTests {
                             run.lost += 1
                             return
                         }
-                        let bytes = TCPKernelCodec.emit(repr, payload: Array(payload))
-                        _ = bytes.withUnsafeBytes { write(tun, $0.baseAddress, $0.count) }
+                        TCPKernelCodec.write(repr, payload: payload, to: tun)
                         run.segmentsToApp += 1
                     }) {}
                     endpoint = e

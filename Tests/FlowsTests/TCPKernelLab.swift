@@ -3,21 +3,23 @@ import Foundation
 import Glibc
 @testable import Flows
 import Wire
-import Wire
 
 /// A private network namespace with a TUN device, where a real Linux TCP socket (the "app")
-/// talks to a `TCPEndpoint` over IPv4. It needs root and `/dev/net/tun`; tests that use it
-/// are disabled (and say why) without them.
+/// talks to a `TCPEndpoint` over IPv4 or IPv6. It needs root, `/dev/net/tun` and ip(8);
+/// tests that use it are disabled (and say why) without them.
 ///
 /// Everything runs on one dedicated thread, because `unshare(CLONE_NEWNET)` moves only the
 /// calling thread into the new namespace: a pooled thread must never be moved.
 enum TCPKernelLab {
-    // The app's socket is bound to 10.9.0.1 (the TUN's address); 10.9.0.2 is reached
-    // through the TUN (see `TCPKernelCodec`).
+    // The TUN has 10.9.0.1/24 and fd09::1/64; 10.9.0.2 and fd09::2 are reached through it
+    // (see `TCPKernelCodec`).
 
     static var available: Bool {
-        getuid() == 0 && access("/dev/net/tun", R_OK | W_OK) == 0 && access("/usr/sbin/ip", X_OK) == 0
-            || (getuid() == 0 && access("/dev/net/tun", R_OK | W_OK) == 0 && access("/sbin/ip", X_OK) == 0)
+        getuid() == 0 && access("/dev/net/tun", R_OK | W_OK) == 0 && ipPath != nil
+    }
+
+    static var ipPath: String? {
+        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { access($0, X_OK) == 0 }
     }
 
     struct LabError: Error, CustomStringConvertible {
@@ -37,6 +39,8 @@ enum TCPKernelLab {
                 defer { close(tun) }
                 try ip("link", "set", "lo", "up")
                 try ip("addr", "add", "10.9.0.1/24", "dev", "t2m0")
+                // nodad: usable at once, without duplicate address detection's delay.
+                try ip("-6", "addr", "add", "fd09::1/64", "dev", "t2m0", "nodad")
                 try ip("link", "set", "t2m0", "up")
                 return try body(tun)
             }
@@ -67,7 +71,7 @@ enum TCPKernelLab {
 
     /// Runs `ip` (which inherits this thread's namespace) and waits for it.
     static func ip(_ arguments: String...) throws {
-        let path = access("/usr/sbin/ip", X_OK) == 0 ? "/usr/sbin/ip" : "/sbin/ip"
+        guard let path = ipPath else { throw LabError("no ip(8)") }
         var pid: pid_t = 0
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -99,6 +103,8 @@ private func linuxUnshare(_ flags: Int32) -> Int32
 /// tests check Wire and the endpoint together against the kernel).
 enum TCPKernelCodec {
     struct Segment {
+        var source: IPAddress
+        var destination: IPAddress
         var repr: TCPRepr
         var payload: [UInt8]
         /// The whole packet, for an ICMP error that must quote it.
@@ -115,20 +121,24 @@ enum TCPKernelCodec {
                   let repr = try? TCPRepr.parse(ip.payload, source: ip.source, destination: ip.destination)
             else { return nil }
             let payload = Array(ip.payload[(ip.payload.count - repr.payloadLength)...])
-            return Segment(repr: repr, payload: payload, packet: packet)
+            return Segment(
+                source: ip.source, destination: ip.destination, repr: repr, payload: payload, packet: packet)
         }
     }
 
     /// Writes a segment to the TUN the way the bridge will: IP and TCP headers built in a
     /// small buffer, the payload left where the endpoint holds it, one `writev`.
-    static func write(_ repr: TCPRepr, payload: UnsafeRawBufferPointer, to tun: Int32) {
-        let ip = IPRepr(source: remote, destination: app, protocol: .tcp, payloadLength: repr.bufferLength)
+    static func write(
+        _ repr: TCPRepr, payload: UnsafeRawBufferPointer, to tun: Int32,
+        from source: IPAddress = remote, toward destination: IPAddress = app
+    ) {
+        let ip = IPRepr(source: source, destination: destination, protocol: .tcp, payloadLength: repr.bufferLength)
         var header = [UInt8](repeating: 0, count: ip.headerLength + repr.headerLength)
         header.withUnsafeMutableBytes { buffer in
             ip.emit(into: buffer)
             repr.emit(
                 into: UnsafeMutableRawBufferPointer(rebasing: buffer[ip.headerLength...]),
-                source: remote, destination: app, payload: payload)
+                source: source, destination: destination, payload: payload)
             var pieces = [
                 iovec(iov_base: buffer.baseAddress, iov_len: buffer.count),
                 iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count),

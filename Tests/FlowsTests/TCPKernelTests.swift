@@ -33,6 +33,10 @@ struct TCPKernelTests {
         var appAbortsAfter: Int?
         /// The app connects, then stays silent this long before sending.
         var appIdle: Duration = .zero
+        /// The most bytes the modem takes per 10 ms (nil: all at once).
+        var modemRate: Int?
+        /// Once this many bytes went through, the modem takes nothing for a while.
+        var modemPause: (after: Int, duration: Duration)?
         var config = TCPConfig()
     }
 
@@ -47,6 +51,8 @@ struct TCPKernelTests {
         var segmentsFromApp = 0
         var segmentsToApp = 0
         var zeroWindowsFromApp = 0
+        var zeroWindowsToApp = 0
+        var probesFromApp = 0
         var synsFromApp = 0
         var lost = 0
         var endpointRetransmits = 0
@@ -70,6 +76,9 @@ struct TCPKernelTests {
             var modemOpenAt: Instant?
             var modemClosedSent = false
             var synPacket: [UInt8]?
+            var modemRateSince = Instant.zero
+            var modemRateLeft = 0
+            var pausedAt: Instant?
             var echoed = 0
 
             let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
@@ -111,6 +120,10 @@ struct TCPKernelTests {
                     }
                     if segment.repr.windowLength == 0 && !segment.repr.flags.contains(.rst) { run.zeroWindowsFromApp += 1 }
                     if var e = endpoint {
+                        // Linux probes a zero window with SEG.SEQ = RCV.NXT − 1 and no data.
+                        if segment.payload.isEmpty, e.state == .established, segment.repr.sequenceNumber == e.rcvNxt - 1 {
+                            run.probesFromApp += 1
+                        }
                         segment.payload.withUnsafeBytes { e.process(segment.repr, payload: $0, now: now) }
                         endpoint = e
                     } else if let e = TCPEndpoint(
@@ -138,8 +151,21 @@ struct TCPKernelTests {
                         default: e.modemOpened(now: now)
                         }
                     }
-                    let room = e.roomForModemData
+                    var room = e.roomForModemData
+                    if let rate = scenario.modemRate {
+                        // A slow modem: a budget of `rate` bytes per 10 ms.
+                        if now - modemRateSince >= .milliseconds(10) {
+                            modemRateSince = now
+                            modemRateLeft = rate
+                        }
+                        room = min(room, modemRateLeft)
+                    }
+                    if let pause = scenario.modemPause, echoed >= pause.after {
+                        if pausedAt == nil { pausedAt = now }
+                        if let since = pausedAt, now - since < pause.duration { room = 0 }
+                    }
                     let echo = e.withPendingForModem { a, b in Array((Array(a) + Array(b)).prefix(room)) }
+                    modemRateLeft -= echo.count
                     if !echo.isEmpty {
                         let taken = echo.withUnsafeBytes { e.deliverFromModem($0, now: now) }
                         e.modemAccepted(taken, now: now)
@@ -163,6 +189,7 @@ struct TCPKernelTests {
                         modemClosedSent = true
                     }
                     while e.dispatch(now: now, emit: { repr, payload in
+                        if repr.windowLength == 0 && !repr.flags.contains(.rst) { run.zeroWindowsToApp += 1 }
                         if Double.random(in: 0 ..< 1, using: &random) < scenario.loss {
                             run.lost += 1
                             return
@@ -342,5 +369,21 @@ struct TCPKernelTests {
         #expect(!run.appConnected)
         #expect(run.appError == EHOSTUNREACH)
         #expect(run.closeReason == .noRoute)
+    }
+
+    @Test func stalledModemClosesOurWindowAndTheKernelProbesIt() throws {
+        // A 16 KiB buffer toward a modem that stops for 1.5 s after 50 kB: our window
+        // closes, Linux's persist timer probes it, and the transfer resumes when the modem
+        // does.
+        var scenario = Scenario(bytes: 200_000, modemPause: (after: 50_000, duration: .milliseconds(1500)))
+        scenario.config.receiveBufferCapacity = 16384
+        let run = try Self.run(scenario)
+        #expect(run.zeroWindowsToApp > 0)
+        #expect(run.probesFromApp > 0)
+        #expect(run.appError == 0)
+        #expect(run.appReceived.count == 200_000)
+        let intact = run.appReceived == pattern(200_000, seed: 9)
+        #expect(intact)
+        #expect(run.appSawEOF)
     }
 }

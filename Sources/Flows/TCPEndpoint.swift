@@ -2,10 +2,10 @@ import Buffers
 import Wire
 
 /// The daemon's end of one app TCP connection, sans-I/O: segments from the app go into
-/// `process`, segments to the app come out of `dispatch` (header and one contiguous payload
-/// span, for `writev` without a copy), the bridge moves bytes between it
-/// and the modem socket with `withPendingForModem`/`modemAccepted` and `deliverFromModem`,
-/// and time is only ever the `now` it is given.
+/// `process`; segments to the app come out of `dispatch` as a header and one payload span
+/// (for `writev` without a copy); the bridge moves bytes between it and the modem socket
+/// with `withPendingForModem`/`modemAccepted` and `deliverFromModem`; and time is only
+/// ever the `now` it is given.
 ///
 /// The daemon is the passive side. The SYN-ACK is held until `modemOpened`; bytes are ACKed
 /// to the app as they enter the receive buffer, and stay there until the modem accepts
@@ -258,7 +258,7 @@ public struct TCPEndpoint {
         return max(0, min(tx.room(budget: budget), windowCap - tx.count))
     }
 
-    /// Counts for the stats socket.
+    /// Buffer memory the flow holds now (both directions), for the stats socket.
     public var bytesBuffered: Int { rx.allocated + tx.allocated }
 
     // MARK: - Modem events
@@ -299,15 +299,15 @@ public struct TCPEndpoint {
     public mutating func modemAccepted(_ count: Int, now: Instant) {
         let n = min(max(0, count), rx.count)
         guard n > 0 else { return }
-        let before = windowOffer()
         rx.consume(n)
         modemProgressAt = now
         lastActivityAt = now
-        // Tell the app the window opened, once it is worth it (receiver SWS avoidance,
-        // RFC 9293 §3.8.6.2.2; the app may be stalled on a zero window).
-        // After the app's FIN it sends nothing more, so it needs no window.
+        // Tell the app the window opened once the edge it knows can move right by a
+        // worthwhile step (receiver SWS avoidance, RFC 9293 §3.8.6.2.2): the app may be
+        // stalled on a zero window. Small drains add up against the advertised edge. After
+        // the app's FIN it sends nothing more, so it needs no window.
         if state.isSynchronized, state != .synReceived, !appFinReceived,
-           windowOffer() - before >= windowUpdateThreshold {
+           (rcvNxt + windowOffer()) - rcvRight >= windowUpdateThreshold {
             ackDue = true
         }
     }

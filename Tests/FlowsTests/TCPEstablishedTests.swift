@@ -431,3 +431,21 @@ extension TCPEstablishedTests {
         #expect(second.map(\.payload.count) == [1460, 1460, 272, 1460, 348])
     }
 }
+
+extension TCPEstablishedTests {
+    @Test func smallModemDrainsAddUpToAWindowUpdate() {
+        var config = TCPConfig()
+        config.receiveBufferCapacity = 8192
+        var h = TCPHarness(config: config)
+        h.establish()
+        h.sendData(pattern(8192))
+        #expect(h.recv().last?.window == 0)
+        // 500 bytes at a time: no update until the edge can move a full MSS (1460).
+        var updates: [Int] = []
+        for _ in 0 ..< 6 {
+            h.endpoint.modemAccepted(500, now: h.now)
+            updates += h.recv().map(\.window)
+        }
+        #expect(updates == [1500, 3000])  // after 1500 bytes drained, then after 3000
+    }
+}

@@ -127,13 +127,13 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     /// nothing it was asked will be answered).
     public mutating func abandonAll(_ result: ATResult) {
         if let f = self.inFlight {
-            self.events.append(.completed(ATResponse(tag: f.command.tag, result: result, finalLine: [],
+            self.events.append(.completed(ATResponse(tag: f.command.tag, command: f.command.line, result: result, finalLine: [],
                                                      intermediates: f.intermediates, info: f.info,
                                                      prompted: f.prompted)))
         }
         self.inFlight = nil
         for c in self.queue {
-            self.events.append(.completed(ATResponse(tag: c.tag, result: result, finalLine: [],
+            self.events.append(.completed(ATResponse(tag: c.tag, command: c.line, result: result, finalLine: [],
                                                      intermediates: [], info: [], prompted: false)))
         }
         self.queue.removeAll()
@@ -155,7 +155,7 @@ public struct ATEngine<Tag: Sendable>: Sendable {
         guard let f = self.inFlight else { return }
         self.inFlight = nil
         self.framer.endPrompt()
-        self.events.append(.completed(ATResponse(tag: f.command.tag, result: result, finalLine: finalLine,
+        self.events.append(.completed(ATResponse(tag: f.command.tag, command: f.command.line, result: result, finalLine: finalLine,
                                                  intermediates: f.intermediates, info: f.info,
                                                  prompted: f.prompted)))
         self.dispatchIfIdle(now: now)

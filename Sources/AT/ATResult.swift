@@ -88,6 +88,8 @@ public struct ATInfo: Equatable, Sendable {
 /// A finished command: what it printed and how it ended.
 public struct ATResponse<Tag: Sendable>: Sendable {
     public var tag: Tag
+    /// The command line that was sent (for logs and timeout reports).
+    public var command: [UInt8]
     public var result: ATResult
     /// The line that ended it (`+CME ERROR: 10`), empty on timeout.
     public var finalLine: [UInt8]

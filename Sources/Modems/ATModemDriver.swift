@@ -345,7 +345,10 @@ public final class ATModemDriver: ModemDriver {
         case .goto(let stage):
             self.issueStage(stage, now: now)
         case .retry(let after, let within, let failure):
-            if now + after > r.stageStarted + within {
+            // Fail now if the retry could not finish inside the stage's time: the caller's
+            // deadline must see this failure, not its own timeout.
+            let attempt = self.command(for: r.stage, r)?.timeout ?? .zero
+            if now + after + attempt > r.stageStarted + within {
                 self.failBringUp(failure)
             } else {
                 r.retryAt = now + after
@@ -357,12 +360,12 @@ public final class ATModemDriver: ModemDriver {
             self.run = r
         case .fail(let failure):
             self.failBringUp(failure)
-        case .done(let ip):
+        case .done(let ip, let apn):
             self.run = nil
             self.isUp = true
             self.emit(.bringUpProgress(.localIP))
             self.emit(.dataConnectionUp(DataConnection(identity: self.identity, registration: r.registration,
-                                                       signal: r.signal, apn: r.apn, localIP: ip)))
+                                                       signal: r.signal, apn: apn ?? r.apn, localIP: ip)))
         }
     }
 

@@ -44,6 +44,6 @@ enum BringUpNext: Sendable {
     /// Wait for a URC (the dialect calls `resumeBringUp`) at most `timeout`.
     case wait(timeout: Duration, failure: BringUpFailure)
     case fail(BringUpFailure)
-    /// The data connection is up with this local IP.
-    case done(localIP: String)
+    /// The data connection is up with this local IP; `apn` when the modem reported its own.
+    case done(localIP: String, apn: String?)
 }

@@ -41,6 +41,8 @@ final class QuectelDialect: ModemDialect {
     private var announcedIP: String?
     private var waitingForIP = false
     private var activated = false
+    /// The APN context 1 holds, read with `AT+QICSGP=1` when none was given.
+    private var modemAPN: String?
 
     /// The NB variant: `OK` before `SEND OK`, `CLOSE OK`, no PDP commands, 300 ms answers.
     var isNB: Bool { self.model.dialect == .quectelNB }
@@ -122,7 +124,7 @@ final class QuectelDialect: ModemDialect {
                              failure: BringUpFailure(step: .localIP, reason: "no +IP: address from the network",
                                                      hint: "registration and the operator's APN for this SIM"))
             case 1, 2: return .next
-            default: return .done(localIP: self.announcedIP ?? "")
+            default: return .done(localIP: self.announcedIP ?? "", apn: self.modemAPN)
             }
         }
         switch index {
@@ -130,6 +132,12 @@ final class QuectelDialect: ModemDialect {
             guard response.result.isSuccess else {
                 return .fail(BringUpFailure(step: .dataContext, reason: "the modem refused the APN (AT+QICSGP)",
                                             hint: "--apn"))
+            }
+            // EC §2.4.2: `+QICSGP: <context_type>,"<APN>","<user>","<pass>",<auth>`.
+            if let line = response.info.first?.line {
+                var f = ATFields(line)
+                _ = f.next()
+                self.modemAPN = f.string()
             }
             return .next
         case 1:
@@ -155,7 +163,7 @@ final class QuectelDialect: ModemDialect {
             self.activated = true
             return .goto(.dialect(1))
         case 3, 4: return .next
-        default: return .done(localIP: self.announcedIP ?? "")
+        default: return .done(localIP: self.announcedIP ?? "", apn: self.modemAPN)
         }
     }
 

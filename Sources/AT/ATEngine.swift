@@ -207,6 +207,11 @@ public struct ATEngine<Tag: Sendable>: Sendable {
                 return
             }
             for rule in f.command.finals where rule.matches(line) {
+                if rule.onlyAfterIntermediate && f.intermediates.isEmpty {
+                    f.info.append(ATInfo(line: line))
+                    self.inFlight = f
+                    return
+                }
                 let result = Self.refine(rule.result, line: line)
                 if rule.terminal {
                     self.finish(result, finalLine: line, now: now)

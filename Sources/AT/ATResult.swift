@@ -42,19 +42,26 @@ public struct ATFinalRule: Sendable, Equatable {
     /// False for a line that the command prints before its real end, e.g. Quectel BC's `OK`
     /// between the payload and `SEND OK` (BC §2.3.4).
     public var terminal: Bool
+    /// The rule applies only after a non-terminal line was seen; before that the line is an
+    /// ordinary information line. SIMCom ends `AT+CIPSEND` with `OK` then `+CIPSEND: ...`,
+    /// but reports a failure as `+CIPERROR: <err>` then `ERROR` (SIM7028 note §2.1.4): the
+    /// `+CIPSEND:`/`+CIPCLOSE:` line ends the command only when the `OK` came first.
+    public var onlyAfterIntermediate: Bool
 
-    public init(_ match: Match, _ result: ATResult, terminal: Bool = true) {
+    public init(_ match: Match, _ result: ATResult, terminal: Bool = true, onlyAfterIntermediate: Bool = false) {
         self.match = match
         self.result = result
         self.terminal = terminal
+        self.onlyAfterIntermediate = onlyAfterIntermediate
     }
 
     public static func exact(_ s: String, _ result: ATResult, terminal: Bool = true) -> ATFinalRule {
         ATFinalRule(.exact(Array(s.utf8)), result, terminal: terminal)
     }
 
-    public static func prefix(_ s: String, _ result: ATResult, terminal: Bool = true) -> ATFinalRule {
-        ATFinalRule(.prefix(Array(s.utf8)), result, terminal: terminal)
+    public static func prefix(_ s: String, _ result: ATResult, terminal: Bool = true,
+                              onlyAfterIntermediate: Bool = false) -> ATFinalRule {
+        ATFinalRule(.prefix(Array(s.utf8)), result, terminal: terminal, onlyAfterIntermediate: onlyAfterIntermediate)
     }
 
     func matches(_ line: [UInt8]) -> Bool {

@@ -46,7 +46,8 @@ public final class ATModemDriver: ModemDriver {
     private static func makeDialect(_ model: ModemModel, driver: ATModemDriver) -> (any ModemDialect)? {
         switch model.dialect {
         case .quectelCat1, .quectelNB: return QuectelDialect(model: model, driver: driver)
-        case .simcom, .onemo: return nil
+        case .simcom: return SIMComDialect(model: model, driver: driver)
+        case .onemo: return nil
         }
     }
 

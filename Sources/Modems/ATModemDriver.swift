@@ -42,12 +42,11 @@ public final class ATModemDriver: ModemDriver {
         self.identity.model = model
     }
 
-    /// nil for a dialect this build does not speak yet.
     private static func makeDialect(_ model: ModemModel, driver: ATModemDriver) -> (any ModemDialect)? {
         switch model.dialect {
         case .quectelCat1, .quectelNB: return QuectelDialect(model: model, driver: driver)
         case .simcom: return SIMComDialect(model: model, driver: driver)
-        case .onemo: return nil
+        case .onemo: return OneMODialect(model: model, driver: driver)
         }
     }
 

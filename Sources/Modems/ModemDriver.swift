@@ -30,10 +30,10 @@ import Buffers
 // One send per socket may be pending; a second throws `.wrongState`.
 //
 // Receive contract: `.dataReady(socket)` says the modem holds data; the caller `read`s with
-// the size it has room for (≤ maxRead) and gets `.received(socket, bytes)`; after a read that
-// returned bytes the driver says `.dataReady` again, because the modem will not repeat its
-// notice until its buffer has been read empty (Quectel EC §2.4.11). Direct-push dialects
-// deliver `.received` without a read.
+// the size it has room for (≤ maxRead) and gets exactly one `.received(socket, bytes)` per
+// read (empty when the modem had nothing, or the read failed). After a read that returned
+// bytes and may have left more, the driver says `.dataReady` again, because the modem will
+// not repeat its notice until its buffer has been read empty (Quectel EC §2.4.11).
 //
 // Close: `close(socket)` → `.closed(socket)`. The peer closing → `.closedByPeer(socket)`;
 // unread data is still readable, so read until nothing comes back, then `close`.
@@ -62,7 +62,7 @@ public protocol ModemDriver: AnyObject {
               now: Instant) throws(ModemError)
     /// Sends up to `maxSend` bytes of `bytes` → `.sendAccepted` / `.sendBusy` / `.sendFailed`.
     func send(_ socket: ModemSocketID, _ bytes: ArraySlice<UInt8>, now: Instant) throws(ModemError)
-    /// Reads up to `max` buffered bytes → `.received` (nothing when the modem had none).
+    /// Reads up to `max` buffered bytes → exactly one `.received` (empty when none).
     func read(_ socket: ModemSocketID, max: Int, now: Instant) throws(ModemError)
     /// Closes a socket → `.closed`.
     func close(_ socket: ModemSocketID, now: Instant) throws(ModemError)

@@ -240,15 +240,19 @@ final class OneMODialect: ModemDialect {
             self.driver.emit(accepted > 0 ? .sendAccepted(id, accepted) : .sendBusy(id))
         case .read(let id, _):
             self.update(id) { $0.readPending = false }
-            guard response.result == .ok else { return }
             // `+MIPRD: <id>,<unread>,<data_len>,<data>`; only OK when nothing is buffered.
-            for info in response.info {
-                var f = ATFields(info.line)
-                _ = f.int()
-                let unread = f.int() ?? 0
-                if let data = info.payload, !data.isEmpty { self.driver.emit(.received(id, data)) }
-                if unread > 0 { self.driver.emit(.dataReady(id)) }
+            var data: [UInt8] = []
+            var more = false
+            if response.result == .ok {
+                for info in response.info {
+                    var f = ATFields(info.line)
+                    _ = f.int()
+                    more = more || (f.int() ?? 0) > 0
+                    if let payload = info.payload { data += payload }
+                }
             }
+            self.driver.emit(.received(id, data))
+            if more { self.driver.emit(.dataReady(id)) }
         case .close(let id):
             if !response.result.isSuccess {
                 // Refused (already released): the id is free either way.

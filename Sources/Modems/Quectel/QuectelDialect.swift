@@ -281,14 +281,10 @@ final class QuectelDialect: ModemDialect {
             }
         case .read(let id, _):
             self.update(id) { $0.readPending = false }
-            guard response.result == .ok else { return }
-            for info in response.info {
-                if let data = info.payload, !data.isEmpty {
-                    self.driver.emit(.received(id, data))
-                    // No new "recv" URC until the buffer is read empty (EC §2.4.11): ask again.
-                    self.driver.emit(.dataReady(id))
-                }
-            }
+            let data = response.result == .ok ? response.info.compactMap(\.payload).first ?? [] : []
+            self.driver.emit(.received(id, data))
+            // No new "recv" URC until the buffer is read empty (EC §2.4.11): ask again.
+            if !data.isEmpty { self.driver.emit(.dataReady(id)) }
         case .close(let id):
             self.update(id) { $0.state = .free; $0.sendPending = false; $0.readPending = false }
             self.driver.emit(.closed(id))

@@ -249,6 +249,8 @@ final class SIMComDialect: ModemDialect {
             }
         case .read(let id, _):
             self.update(id) { $0.readPending = false }
+            var data: [UInt8] = []
+            var more = false
             for info in response.info where info.line.hasPrefix("+CIPRXGET:") {
                 var f = ATFields(info.line)
                 let mode = f.int()
@@ -261,9 +263,12 @@ final class SIMComDialect: ModemDialect {
                 _ = f.int()
                 _ = f.int()
                 let rest = f.int() ?? 0
-                if let data = info.payload, !data.isEmpty { self.driver.emit(.received(id, data)) }
-                if rest > 0 { self.driver.emit(.dataReady(id)) }
+                if let payload = info.payload { data += payload }
+                more = more || rest > 0
             }
+            // `+IP ERROR: No data` then ERROR is an empty read.
+            self.driver.emit(.received(id, data))
+            if more { self.driver.emit(.dataReady(id)) }
         case .close(let id):
             self.update(id) { $0 = Socket() }
             self.driver.emit(.closed(id))

@@ -17,6 +17,9 @@ public final class ModemRunner {
     /// Bytes read from and written to the serial fd.
     public private(set) var bytesIn = 0
     public private(set) var bytesOut = 0
+    /// The other end hung up (read returned 0): nothing more will be read; the driver's
+    /// timeouts report the silence.
+    public private(set) var hungUp = false
 
     public init(driver: any ModemDriver, port: consuming FileDescriptor) {
         self.driver = driver
@@ -36,13 +39,14 @@ public final class ModemRunner {
             if now >= deadline { return false }
             var wake = deadline
             if let d = self.driver.nextDeadline, d < wake { wake = d }
-            var events: PollEvents = [.readable]
+            var events: PollEvents = self.hungUp ? [] : [.readable]
             if self.writing != nil { events.insert(.writable) }
-            var requests = [PollRequest(fd: self.port.rawValue, events: events)]
+            // A hung-up fd reports POLLHUP whatever is asked: then only the timer is waited on.
+            var requests = events.isEmpty ? [] : [PollRequest(fd: self.port.rawValue, events: events)]
             let wait = max(Duration.zero, wake - now)
             _ = try Poll.wait(&requests, timeout: wait)
-            let returned = requests[0].returned
-            if !returned.intersection([.readable, .hangup, .error]).isEmpty {
+            let returned = requests.first?.returned ?? []
+            if !self.hungUp, !returned.intersection([.readable, .hangup, .error]).isEmpty {
                 try self.readAvailable()
             }
             self.driver.tick(now: MonotonicClock.now())
@@ -65,7 +69,7 @@ public final class ModemRunner {
             case .wouldBlock:
                 return
             case .processed(0):
-                // The other end hung up; nothing more will come. The driver's timeouts report it.
+                self.hungUp = true
                 return
             case .processed(let n):
                 self.bytesIn += n

@@ -227,9 +227,10 @@ public final class ATModemDriver: ModemDriver {
 
     private func handleURC(_ urc: ATInfo, now: Instant) {
         let line = urc.line
-        // Quectel and SIMCom print RDY when they (re)start; `+CPIN: READY` unasked also
-        // only comes at boot. Either way every socket and setting is gone.
-        if urc.payload == nil, line == Array("RDY".utf8) || line.hasPrefix("*ATREADY") {
+        // What modems print when they (re)start: Quectel and SIMCom `RDY`, OneMO
+        // `+MATREADY`, others `*ATREADY`; an unasked `+CPIN: READY` also only comes at boot.
+        // Either way every socket and setting is gone.
+        if urc.payload == nil, Self.isBootBanner(line) {
             self.rebooted(now: now)
             return
         }
@@ -248,6 +249,11 @@ public final class ATModemDriver: ModemDriver {
         }
         if let d = self.dialect, d.handleURC(urc, now: now) { return }
         self.unknownURCs &+= 1
+    }
+
+    static func isBootBanner(_ line: [UInt8]) -> Bool {
+        line == Array("RDY".utf8) || line.hasPrefix("*ATREADY") || line.hasPrefix("+MATREADY")
+            || line == Array("+CPIN: READY".utf8)
     }
 
     /// The modem restarted: nothing it was asked will be answered, every socket is gone.
@@ -439,9 +445,9 @@ public final class ATModemDriver: ModemDriver {
             self.identity.imei = Self.digits(response.info)
             next = .next
         case .cimi:
+            // The SIM was checked by CPIN; a modem that will not tell the IMSI still works.
             self.identity.imsi = Self.digits(response.info)
-            next = result == .ok ? .next
-                : .fail(BringUpFailure(step: .sim, reason: "the SIM gives no IMSI", hint: "the SIM card"))
+            next = .next
         case .cpin:
             next = Self.simNext(response, within: r.limits.sim)
             if case .next = next { self.emit(.bringUpProgress(.sim)) }

@@ -129,7 +129,8 @@ final class QuectelDialect: ModemDialect {
         }
         switch index {
         case 0:
-            guard response.result.isSuccess else {
+            // Reading the APN is a courtesy: a modem that will not tell still has one.
+            guard response.result.isSuccess || apn.isEmpty else {
                 return .fail(BringUpFailure(step: .dataContext, reason: "the modem refused the APN (AT+QICSGP)",
                                             hint: "--apn"))
             }

@@ -17,7 +17,7 @@ public final class ATModemDriver: ModemDriver {
         var waitFailure: BringUpFailure?
         var registration: RegistrationState = .unknown
         var signal: SignalQuality?
-        var triedATI = false
+        var lastAttemptTimedOut = false
     }
 
     public private(set) var model: ModemModel?
@@ -353,7 +353,9 @@ public final class ATModemDriver: ModemDriver {
         case .retry(let after, let within, let failure):
             // Fail now if the retry could not finish inside the stage's time: the caller's
             // deadline must see this failure, not its own timeout.
-            let attempt = self.command(for: r.stage, r)?.timeout ?? .zero
+            // A modem that answered will answer the retry quickly; one that timed out may
+            // take the whole timeout again.
+            let attempt = r.lastAttemptTimedOut ? (self.command(for: r.stage, r)?.timeout ?? .zero) : .zero
             if now + after + attempt > r.stageStarted + within {
                 self.failBringUp(failure)
             } else {
@@ -400,6 +402,8 @@ public final class ATModemDriver: ModemDriver {
     private func handleBringUp(_ stage: BringUpStage, _ response: ATResponse<DriverOp>, now: Instant) {
         guard var r = self.run, r.stage == stage else { return }
         let result = response.result
+        r.lastAttemptTimedOut = result == .timedOut
+        self.run = r
         let next: BringUpNext
         switch stage {
         case .sync:
@@ -416,7 +420,6 @@ public final class ATModemDriver: ModemDriver {
             next = .next
         case .ati, .cgmm:
             let text = response.info.map { Self.stripPrefix($0.text) }.joined(separator: "\n")
-            if stage == .ati { r.triedATI = true }
             let found = ModemModel.detect(in: text)
             if self.identity.modelText.isEmpty || found != nil {
                 self.identity.modelText = Self.modelLine(response.info, found: found)

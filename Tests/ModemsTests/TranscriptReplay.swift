@@ -163,7 +163,16 @@ private func request(_ d: ATModemDriver, _ text: Substring, now: Instant) throws
     let words = text.split(separator: " ", maxSplits: 5).map(String.init)
     func id(_ i: Int) -> ModemSocketID { ModemSocketID(Int(words[i]) ?? -1) }
     switch words.first {
-    case "bringup": try d.bringUp(apn: words.count > 1 ? words[1] : nil, limits: BringUpLimits(), now: now)
+    case "bringup":
+        // `bringup [APN] [reg=SECONDS] [sync=SECONDS]`
+        var limits = BringUpLimits()
+        var apn: String?
+        for w in words.dropFirst() {
+            if w.hasPrefix("reg=") { limits.registration = .seconds(Int(w.dropFirst(4)) ?? 90) }
+            else if w.hasPrefix("sync=") { limits.sync = .seconds(Int(w.dropFirst(5)) ?? 5) }
+            else { apn = w }
+        }
+        try d.bringUp(apn: apn, limits: limits, now: now)
     case "identify": try d.identify(now: now)
     case "open": try d.open(id(1), words[2] == "UDP" ? .udp : .tcp, host: words[3], port: UInt16(words[4]) ?? 0, now: now)
     case "send":

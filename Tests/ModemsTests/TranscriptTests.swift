@@ -6,6 +6,7 @@ let transcriptFiles = [
     "bc26-bringup.txt", "bc26-tcp.txt",
     "sim7028-bringup.txt", "sim7028-tcp-buffer.txt", "sim7028-udp-dns.txt",
     "ml307r-tcp-buffer.txt", "mn316-udp-hex.txt",
+    "fail-nosim.txt", "fail-noreg.txt", "fail-garbage.txt",
 ]
 
 @Suite struct TranscriptTests {

@@ -56,8 +56,8 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     private var writeHead = 0
     private var eventHead = 0
 
-    /// Lines that arrived while a command was in flight and matched nothing the dialect knew
-    /// are still passed on as URCs; this counts payloads the framer could not hold.
+    /// Payload headers whose length the framer refused (over its cap); their lines were
+    /// passed on without payload and the bytes that followed read as lines.
     public private(set) var refusedPayloads = 0
 
     public init(framer: ATFramer = ATFramer(), maxQueued: Int = ATEngine.defaultMaxQueued) {

@@ -4,60 +4,53 @@
 public struct ATFields: Sendable {
     private let line: [UInt8]
     private var index: Int
+    /// Set once the last field has been returned.
+    private var finished: Bool
 
     /// Starts after the first `:` of a `+` line (and the spaces after it), else at the start.
     public init(_ line: [UInt8]) {
-        self.line = line
-        self.index = 0
+        var start = 0
         if line.first == UInt8(ascii: "+"), let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-            self.index = colon + 1
+            start = colon + 1
         }
-        self.skipSpaces()
+        self.init(line, from: start)
     }
 
     /// Starts at byte `offset` of `line`.
     public init(_ line: [UInt8], from offset: Int) {
         self.line = line
         self.index = min(max(0, offset), line.count)
-        self.skipSpaces()
+        while self.index < line.count, line[self.index] == 0x20 { self.index += 1 }
+        // Nothing after the prefix: no fields at all.
+        self.finished = self.index >= line.count
     }
 
-    public var isAtEnd: Bool { self.index >= self.line.count }
+    public var isAtEnd: Bool { self.finished }
 
-    private mutating func skipSpaces() {
-        while self.index < self.line.count, self.line[self.index] == 0x20 { self.index += 1 }
-    }
-
-    /// The next field's raw bytes (quotes removed), advancing past its comma.
+    /// The next field's bytes (surrounding quotes and spaces removed), or nil after the last.
+    /// `a,,b` has three fields, the middle one empty; a trailing comma ends in an empty field.
     public mutating func next() -> ArraySlice<UInt8>? {
-        guard self.index <= self.line.count else { return nil }
-        if self.index == self.line.count {
-            self.index += 1   // an empty last field after a trailing comma is still a field
-            return self.line.count > 0 && self.line.last == UInt8(ascii: ",") ? [] : nil
-        }
-        self.skipSpaces()
-        let field: ArraySlice<UInt8>
-        if self.index < self.line.count, self.line[self.index] == UInt8(ascii: "\"") {
-            let start = self.index + 1
-            var end = start
+        guard !self.finished else { return nil }
+        while self.index < self.line.count, self.line[self.index] == 0x20 { self.index += 1 }
+        var end = self.index
+        var field: ArraySlice<UInt8>
+        if end < self.line.count, self.line[end] == UInt8(ascii: "\"") {
+            // Quoted: up to the closing quote; commas inside belong to the field.
+            let start = end + 1
+            end = start
             while end < self.line.count, self.line[end] != UInt8(ascii: "\"") { end += 1 }
             field = self.line[start..<end]
-            self.index = min(end + 1, self.line.count)
-            while self.index < self.line.count, self.line[self.index] != UInt8(ascii: ",") { self.index += 1 }
-        } else {
-            let start = self.index
-            var end = start
             while end < self.line.count, self.line[end] != UInt8(ascii: ",") { end += 1 }
-            var trimmed = end
-            while trimmed > start, self.line[trimmed - 1] == 0x20 { trimmed -= 1 }
-            field = self.line[start..<trimmed]
-            self.index = end
-        }
-        if self.index < self.line.count {
-            self.index += 1   // the comma
-            if self.index == self.line.count { self.index = self.line.count } // trailing comma
         } else {
-            self.index = self.line.count + 1
+            while end < self.line.count, self.line[end] != UInt8(ascii: ",") { end += 1 }
+            field = self.line[self.index..<end]
+            while let last = field.last, last == 0x20 { field = field.dropLast() }
+        }
+        if end < self.line.count {
+            self.index = end + 1   // past the comma; a field (maybe empty) follows
+        } else {
+            self.index = end
+            self.finished = true
         }
         return field
     }

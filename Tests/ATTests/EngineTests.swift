@@ -187,3 +187,22 @@ func urcs(_ events: [ATEvent<String>]) -> [String] {
         #expect(g.string() == "a,b")
     }
 }
+
+@Suite struct FieldsTests {
+    func all(_ s: String) -> [String] {
+        var f = ATFields(Array(s.utf8))
+        var out: [String] = []
+        while let x = f.next() { out.append(String(decoding: x, as: UTF8.self)) }
+        return out
+    }
+
+    @Test func emptyAndTrailingFields() {
+        #expect(self.all("+CIPOPEN: 1,,,5000") == ["1", "", "", "5000"])
+        #expect(self.all("+X: a,") == ["a", ""])
+        #expect(self.all("+X:") == [])
+        #expect(self.all("+X: ") == [])
+        #expect(self.all("+MIPSTATE: 2,,,\"INITIAL\"") == ["2", "", "", "INITIAL"])
+        #expect(self.all("+MIPURC:\"rtcp\",0,10,10") == ["rtcp", "0", "10", "10"])
+        #expect(self.all("+QIRD: 4 , \"a,b\" ,7") == ["4", "a,b", "7"])
+    }
+}

@@ -21,6 +21,8 @@ public final class ATModemDriver: ModemDriver {
     }
 
     public private(set) var model: ModemModel?
+    /// The model's capabilities; before an auto-detected model is known, the most permissive
+    /// Cat-1 ones (requests need the dialect anyway, which comes with the model).
     public var capabilities: ModemCapabilities {
         (self.model ?? .ec600e).capabilities
     }
@@ -42,7 +44,7 @@ public final class ATModemDriver: ModemDriver {
         self.identity.model = model
     }
 
-    private static func makeDialect(_ model: ModemModel, driver: ATModemDriver) -> (any ModemDialect)? {
+    private static func makeDialect(_ model: ModemModel, driver: ATModemDriver) -> any ModemDialect {
         switch model.dialect {
         case .quectelCat1, .quectelNB: return QuectelDialect(model: model, driver: driver)
         case .simcom: return SIMComDialect(model: model, driver: driver)
@@ -435,9 +437,6 @@ public final class ATModemDriver: ModemDriver {
             } else if self.model == nil {
                 next = .fail(BringUpFailure(step: .identify, reason: "unknown model '\(self.identity.modelText)'",
                                             hint: "--model (one of \(ModemModel.allCases.map(\.rawValue).joined(separator: ", ")))"))
-            } else if self.dialect == nil {
-                next = .fail(BringUpFailure(step: .identify, reason: "the \(self.model?.rawValue ?? "") dialect is not implemented yet",
-                                            hint: "the list of supported models in tun2modem(8)"))
             } else {
                 next = .next
             }

@@ -389,11 +389,8 @@ public final class ATModemDriver: ModemDriver {
         case .cgsn: return .cpin
         case .cpin: return .cimi
         case .cimi:
-            if r.identifyOnly {
-                self.emit(.identified(self.identity))
-                return nil
-            }
-            return .cereg
+            self.emit(.identified(self.identity))
+            return r.identifyOnly ? nil : .cereg
         case .cereg, .cgreg, .creg: return .ceregReports
         case .ceregReports: return .csq
         case .csq: return .dialect(0)

@@ -14,7 +14,7 @@ let package = Package(
         // What Swift cannot import: ioctls, termios speeds, netlink structs.
         .target(name: "CLinux"),
         // Every syscall lives here; nothing above it imports Glibc.
-        .target(name: "Sys", dependencies: ["CLinux"]),
+        .target(name: "Sys", dependencies: ["CLinux", "Buffers"]),
         .target(name: "Buffers"),
         .target(name: "Wire", dependencies: ["Buffers"]),
         .target(name: "Flows", dependencies: ["Wire", "Buffers"]),
@@ -26,14 +26,14 @@ let package = Package(
         .executableTarget(name: "tun2modem", dependencies: ["Bridge", "Modems", "Sys"]),
         .executableTarget(name: "tun2modem-sim", dependencies: ["ModemSim"]),
 
-        .testTarget(name: "SysTests", dependencies: ["Sys"]),
+        .testTarget(name: "SysTests", dependencies: ["Sys", "Buffers"]),
         .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Buffers"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Wire", "Buffers"]),
         .testTarget(name: "ATTests", dependencies: ["AT", "Buffers"]),
-        .testTarget(name: "ModemsTests", dependencies: ["Modems", "AT", "Sys"]),
+        .testTarget(name: "ModemsTests", dependencies: ["Modems", "AT", "Sys", "Bridge", "Buffers"]),
         .testTarget(name: "ModemSimTests", dependencies: ["ModemSim", "Sys", "Buffers"], exclude: ["Transcripts"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge"]),
+        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Flows", "Wire", "Modems", "AT", "Buffers", "Sys"]),
         // Spawns the built binaries in network namespaces; skips loudly without root.
         .testTarget(name: "EndToEndTests", dependencies: ["Sys"]),
     ]

@@ -1,1 +1,0 @@
-// Module Bridge: see ARCHITECTURE.md for what it owns.

@@ -1,1 +1,0 @@
-// Module Sys: see ARCHITECTURE.md for what it owns.

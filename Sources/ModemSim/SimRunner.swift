@@ -87,6 +87,13 @@ public final class SimRunner {
         }
         signal(SIGTERM, handler)
         signal(SIGINT, handler)
+        // A parent may have started us with these blocked (a test runner's thread mask is
+        // inherited across exec); then SIGTERM would never end the emulator.
+        var wanted = sigset_t()
+        sigemptyset(&wanted)
+        sigaddset(&wanted, SIGTERM)
+        sigaddset(&wanted, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
         defer { shutdown() }
 
         while true {

@@ -1,0 +1,80 @@
+import Foundation
+
+/// What the integration tests need from a model, written as the host would speak it from the
+/// manuals. Each model's client is small; the test logic is shared.
+protocol DialectClient: Sendable {
+    var model: String { get }
+    var socketIDs: ClosedRange<Int> { get }
+    /// Bytes per send command.
+    var sendChunk: Int { get }
+    var readChunk: Int { get }
+    func bringUp(_ e: EmulatorProcess) throws
+    func openTCP(_ e: EmulatorProcess, id: Int, port: Int) throws
+    func openUDP(_ e: EmulatorProcess, id: Int, port: Int) throws
+    /// Tries one open too many; true when the modem refused it.
+    func openIsRefused(_ e: EmulatorProcess, id: Int, port: Int) throws -> Bool
+    /// True for accepted, false for the "buffer full" answer.
+    func send(_ e: EmulatorProcess, id: Int, _ bytes: [UInt8]) throws -> Bool
+    /// Up to `readChunk` buffered bytes; empty when none.
+    func read(_ e: EmulatorProcess, id: Int) throws -> [UInt8]
+    func close(_ e: EmulatorProcess, id: Int) throws
+    /// The URC text announcing that the peer closed socket `id`.
+    func remoteCloseURC(id: Int) -> String
+}
+
+/// EC600E (quectel.md, EC dialect).
+struct QuectelCat1Client: DialectClient {
+    var model = "EC600E"
+    var socketIDs = 0...11
+    var sendChunk = 1460
+    var readChunk = 1500
+
+    func bringUp(_ e: EmulatorProcess) throws {
+        try e.expect("RDY\r\n")
+        e.command("ATE0")
+        try e.expect("OK\r\n")
+        e.command("AT+CPIN?")
+        try e.expect("+CPIN: READY\r\n\r\nOK\r\n")
+        e.command("AT+QICSGP=1,1,\"CMNET\",\"\",\"\",0")
+        try e.expect("OK\r\n")
+        e.command("AT+QIACT=1")
+        try e.expect("OK\r\n")
+    }
+
+    func open(_ e: EmulatorProcess, _ type: String, id: Int, port: Int) throws {
+        e.command("AT+QIOPEN=1,\(id),\"\(type)\",\"127.0.0.1\",\(port),0,0")
+        try e.expect("+QIOPEN: \(id),0\r\n")
+    }
+
+    func openTCP(_ e: EmulatorProcess, id: Int, port: Int) throws { try open(e, "TCP", id: id, port: port) }
+    func openUDP(_ e: EmulatorProcess, id: Int, port: Int) throws { try open(e, "UDP", id: id, port: port) }
+
+    func openIsRefused(_ e: EmulatorProcess, id: Int, port: Int) throws -> Bool {
+        e.command("AT+QIOPEN=1,\(id),\"UDP\",\"127.0.0.1\",\(port),0,0")
+        return try e.expectAny(["ERROR\r\n", "+QIOPEN: \(id),0\r\n"]).index == 0
+    }
+
+    func send(_ e: EmulatorProcess, id: Int, _ bytes: [UInt8]) throws -> Bool {
+        e.command("AT+QISEND=\(id),\(bytes.count)")
+        try e.expect("\r\n>")
+        e.write(bytes)
+        return try e.expectAny(["SEND OK\r\n", "SEND FAIL\r\n"]).index == 0
+    }
+
+    func read(_ e: EmulatorProcess, id: Int) throws -> [UInt8] {
+        e.command("AT+QIRD=\(id),\(readChunk)")
+        try e.expect("+QIRD: ")
+        let n = Int(try e.expect("\r\n")) ?? -1
+        guard n > 0 else { try e.expect("OK\r\n"); return [] }
+        let data = try e.take(n)
+        try e.expect("OK\r\n")
+        return data
+    }
+
+    func close(_ e: EmulatorProcess, id: Int) throws {
+        e.command("AT+QICLOSE=\(id)")
+        try e.expect("OK\r\n")
+    }
+
+    func remoteCloseURC(id: Int) -> String { "+QIURC: \"closed\",\(id)\r\n" }
+}

@@ -113,10 +113,19 @@ protocol Dialect: AnyObject {
     func queryEvent(_ event: SocketEvent, modem: SimModem, now: Instant)
     /// The network dropped the data connection: every socket is already closed on the network side.
     func networkLost(modem: SimModem, now: Instant)
+    /// The network is back.
+    func networkBack(modem: SimModem, now: Instant)
+    /// How many bytes the network may hand `socket` now (default: its free buffer space).
+    func receiveWindow(_ socket: SimSocket, modem: SimModem) -> Int
     /// Lines the model prints after `RDY` when it boots.
     func bootURCs(modem: SimModem) -> [String]
     /// Back to power-up settings (after a reboot).
     func powerOnReset()
+}
+
+extension Dialect {
+    func receiveWindow(_ socket: SimSocket, modem: SimModem) -> Int { socket.receive.freeSpace }
+    func networkBack(modem: SimModem, now: Instant) {}
 }
 
 /// The modem side of an AT serial line, without I/O.
@@ -275,8 +284,8 @@ public final class SimModem {
     /// receive buffer (0 for an unknown handle). Reading no more than this is what makes a
     /// full modem buffer push back on the real TCP peer.
     public func receiveWindow(for handle: SocketHandle) -> Int {
-        guard let socket = socket(for: handle) else { return 0 }
-        return socket.receive.freeSpace
+        guard let socket = socket(for: handle), socket.state == .connected || socket.state == .listening else { return 0 }
+        return dialect.receiveWindow(socket, modem: self)
     }
 
     /// A network event.
@@ -334,7 +343,9 @@ public final class SimModem {
             for s in sockets.values { perform(.close(s.handle)) }
             dialect.networkLost(modem: self, now: now)
         case .networkBack:
+            guard !networkAvailable else { return }
             networkAvailable = true
+            dialect.networkBack(modem: self, now: now)
         case .remoteClose(let id):
             guard let s = sockets[id], s.state == .connected else { return }
             s.state = .remoteClosed

@@ -37,6 +37,8 @@ final class SimSocket {
     var totalAcked = 0
     var totalReceived = 0
     var totalRead = 0
+    /// BC: an open that failed keeps its id until AT+QICLOSE.
+    var failedOpen = false
     /// True when the dialect must report the open result as a URC when it completes.
     var openReportPending = true
 

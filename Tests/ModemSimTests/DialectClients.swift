@@ -78,3 +78,56 @@ struct QuectelCat1Client: DialectClient {
 
     func remoteCloseURC(id: Int) -> String { "+QIURC: \"closed\",\(id)\r\n" }
 }
+
+/// BC26 (quectel.md, BC dialect): ready at `+IP:`, `OK` before `SEND OK` and `CLOSE OK`.
+struct QuectelNBClient: DialectClient {
+    var model = "BC26"
+    var socketIDs = 0...4
+    var sendChunk = 1460
+    var readChunk = 512
+
+    func bringUp(_ e: EmulatorProcess) throws {
+        try e.expect("+IP: ")
+        try e.expect("\r\n")
+        e.command("ATE0")
+        try e.expect("OK\r\n")
+    }
+
+    func open(_ e: EmulatorProcess, _ type: String, id: Int, port: Int) throws {
+        e.command("AT+QIOPEN=1,\(id),\"\(type)\",\"127.0.0.1\",\(port),0,0")
+        try e.expect("+QIOPEN: \(id),0\r\n")
+    }
+
+    func openTCP(_ e: EmulatorProcess, id: Int, port: Int) throws { try open(e, "TCP", id: id, port: port) }
+    func openUDP(_ e: EmulatorProcess, id: Int, port: Int) throws { try open(e, "UDP", id: id, port: port) }
+
+    func openIsRefused(_ e: EmulatorProcess, id: Int, port: Int) throws -> Bool {
+        e.command("AT+QIOPEN=1,\(id),\"UDP\",\"127.0.0.1\",\(port),0,0")
+        return try e.expectAny(["ERROR\r\n", "+QIOPEN: \(id),0\r\n"]).index == 0
+    }
+
+    func send(_ e: EmulatorProcess, id: Int, _ bytes: [UInt8]) throws -> Bool {
+        e.command("AT+QISEND=\(id),\(bytes.count)")
+        try e.expect("\r\n>")
+        e.write(bytes)
+        try e.expect("OK\r\n")
+        return try e.expectAny(["SEND OK\r\n", "SEND FAIL\r\n"]).index == 0
+    }
+
+    func read(_ e: EmulatorProcess, id: Int) throws -> [UInt8] {
+        e.command("AT+QIRD=\(id),\(readChunk)")
+        try e.expect("+QIRD: ")
+        let n = Int(try e.expect("\r\n")) ?? -1
+        guard n > 0 else { try e.expect("OK\r\n"); return [] }
+        let data = try e.take(n)
+        try e.expect("OK\r\n")
+        return data
+    }
+
+    func close(_ e: EmulatorProcess, id: Int) throws {
+        e.command("AT+QICLOSE=\(id)")
+        try e.expect("OK\r\n\r\nCLOSE OK\r\n")
+    }
+
+    func remoteCloseURC(id: Int) -> String { "+QIURC: \"closed\",\(id)\r\n" }
+}

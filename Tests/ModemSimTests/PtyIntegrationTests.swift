@@ -6,7 +6,7 @@ import Testing
 /// 127.0.0.1, 1 MiB of hostile binary each way (sha256-checked), the socket limit, SEND FAIL,
 /// and a close from either side.
 @Suite(.serialized) struct PtyIntegrationTests {
-    static let clients: [any DialectClient] = [QuectelCat1Client(), QuectelNBClient()]
+    static let clients: [any DialectClient] = [QuectelCat1Client(), QuectelNBClient(), SIMCom7028Client()]
 
     /// 1 MiB of seeded random bytes with the byte strings a line-based parser trips over.
     static func hostilePayload(seed: UInt64) -> [UInt8] {
@@ -124,6 +124,10 @@ import Testing
         #expect(e.control("sendfull on") == "ok\n")
         #expect(try client.send(e, id: id, Array("x".utf8)) == false)
         #expect(e.control("sendfull off") == "ok\n")
+        // SIM7028 refuses further sends on a link after a short one (simcom-sim7028.md §7.4),
+        // so every dialect gets a fresh socket here.
+        try client.close(e, id: id)
+        try client.openUDP(e, id: id, port: echo.port)
         #expect(try client.send(e, id: id, Array("x".utf8)) == true)
         #expect(e.control("explode").hasPrefix("error: "))
         for id in client.socketIDs { try client.close(e, id: id) }

@@ -119,7 +119,7 @@ struct TCPKernelTests {
                         continue
                     }
                     if segment.repr.windowLength == 0 && !segment.repr.flags.contains(.rst) { run.zeroWindowsFromApp += 1 }
-                    if var e = endpoint {
+                    if var e = endpoint.take() {  // take: no copy-on-write of its buffers
                         // Linux probes a zero window with SEG.SEQ = RCV.NXT − 1 and no data.
                         if segment.payload.isEmpty, e.state == .established, segment.repr.sequenceNumber == e.rcvNxt - 1 {
                             run.probesFromApp += 1
@@ -138,7 +138,7 @@ struct TCPKernelTests {
                     }
                 }
                 // The modem.
-                if var e = endpoint {
+                if var e = endpoint.take() {  // take: no copy-on-write of its buffers
                     if let at = modemOpenAt, at <= now {
                         modemOpenAt = nil
                         switch modem {

@@ -436,3 +436,12 @@ public struct TCPEndpoint {
             flags: .rst, windowLength: 0)
     }
 }
+
+extension TCPEndpoint: CustomStringConvertible {
+    /// One line for logs: state, both sequence spaces, windows and buffers.
+    public var description: String {
+        "\(state) snd.una=\(sndUna) snd.nxt=\(sndNxt) snd.wnd=\(sndWnd) cwnd=\(cwnd) "
+            + "rcv.nxt=\(rcvNxt) rcv.wnd=\(max(0, rcvRight - rcvNxt)) "
+            + "toModem=\(rx.count) toApp=\(tx.count) rto=\(rto.timeout)"
+    }
+}

@@ -165,6 +165,7 @@ extension TCPEndpoint {
         rcvRight = window.right
         lastAckSent = rcvNxt
         ackDue = false
+        duplicateRange = nil  // a D-SACK block is reported once (RFC 2883 §4)
     }
 
     /// The common header: ports, ACK of RCV.NXT, timestamps and SACK blocks; the caller
@@ -177,14 +178,14 @@ extension TCPEndpoint {
             // RFC 7323 §4.3 (1): TSecr echoes TS.Recent.
             header.timestamp = TCPTimestamp(value: timestampValue(now), echoReply: tsRecent)
         }
-        if sackPermitted, !reassembly.isEmpty {
+        if sackPermitted, !reassembly.isEmpty || duplicateRange != nil {
             header.sackRanges = sackBlocks()
         }
         return header
     }
 
-    /// RFC 2018 §4: up to three blocks (room left next to timestamps), the one holding the
-    /// latest out-of-order arrival first.
+    /// RFC 2018 §4: up to three blocks (room left next to timestamps), a D-SACK block first
+    /// if any (RFC 2883 §4), then the one holding the latest out-of-order arrival.
     private func sackBlocks() -> SACKBlocks {
         var ranges = reassembly.ranges
         if let last = lastOutOfOrder, let i = ranges.firstIndex(where: { $0.contains(last) }), i > 0 {
@@ -192,7 +193,8 @@ extension TCPEndpoint {
             ranges.insert(r, at: 0)
         }
         var blocks = SACKBlocks()
-        for range in ranges.prefix(timestamps ? 3 : 4) {
+        if let duplicate = duplicateRange { blocks.append(duplicate) }
+        for range in ranges.prefix((timestamps ? 3 : 4) - blocks.count) {
             blocks.append(SACKBlocks.Block(left: rcvNxt + range.lowerBound, right: rcvNxt + range.upperBound))
         }
         return blocks

@@ -53,6 +53,8 @@ public struct TCPEndpoint {
     var reassembly = TCPReassembly()
     /// The offset (from RCV.NXT) of the latest out-of-order arrival, for SACK ordering.
     var lastOutOfOrder: Int?
+    /// Already-received bytes that arrived again, for a D-SACK block (RFC 2883).
+    var duplicateRange: SACKBlocks.Block?
     /// The FIN's sequence number once seen within the window, maybe ahead of RCV.NXT.
     var appFinSeq: SeqNumber?
     /// The app's FIN has been received in order.

@@ -449,3 +449,33 @@ extension TCPEstablishedTests {
         #expect(updates == [1500, 3000])  // after 1500 bytes drained, then after 3000
     }
 }
+
+extension TCPEstablishedTests {
+    @Test func duplicateDataIsReportedWithDSACK() {
+        var h = TCPHarness(syn: TCPHarness.linuxSYN(seq: SeqNumber(rawValue: 1000)))
+        h.establish()
+        let base = h.appNext
+        h.sendData(pattern(3000))
+        _ = h.recv()
+        // The app retransmits 1000..<2000 (its ACK was late): D-SACK names those bytes.
+        h.send(h.segment(seq: base + 1000, payloadLength: 1000), Array(pattern(3000)[1000 ..< 2000]))
+        var out = h.recv()
+        #expect(out.count == 1)
+        #expect(out[0].ack == base + 3000)
+        #expect(Array(out[0].repr.sackRanges) == [SACKBlocks.Block(left: base + 1000, right: base + 2000)])
+        // Reported once only.
+        h.sendData(pattern(10, from: 3000))
+        out = h.recv()
+        #expect(out.first?.repr.sackRanges.isEmpty == true)
+        // A segment half old, half new: the old half is the D-SACK block, ahead of a hole's.
+        h.send(h.segment(seq: base + 5000, payloadLength: 100), pattern(100))
+        _ = h.recv()
+        h.send(h.segment(seq: base + 3005, payloadLength: 20), pattern(20, from: 3005))
+        out = h.recv()
+        #expect(Array(out[0].repr.sackRanges) == [
+            SACKBlocks.Block(left: base + 3005, right: base + 3010),
+            SACKBlocks.Block(left: base + 5000, right: base + 5100),
+        ])
+        #expect(h.pendingForModem() == pattern(3025))
+    }
+}

@@ -41,7 +41,7 @@ public struct TCPConfig: Hashable, Sendable {
     public var windowScaling: Bool = true
     /// Use timestamps when the app does (RFC 7323 §3): RTT per ACK and PAWS.
     public var timestamps: Bool = true
-    /// Send SACK blocks when the app permits them (RFC 2018); received ones are ignored.
+    /// SACK when the app permits it: blocks (and D-SACK) to the app; the app's steer retransmission.
     public var selectiveAcknowledgements: Bool = true
 
     /// The defaults.

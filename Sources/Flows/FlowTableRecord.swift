@@ -11,6 +11,9 @@ public struct FlowRecord {
     public var modemSocket: Int?
     /// The TCP endpoint, for TCP flows.
     public var tcp: TCPEndpoint?
+    /// The app's SYN as it came from the TUN, kept (at most `FlowTable.heldSYNLimit` bytes)
+    /// while the modem opens, for an ICMP error that must quote it.
+    var heldSYN: [UInt8]?
     var otherBytesFromApp = 0
     var otherBytesToApp = 0
     var otherLastActivityAt: Instant

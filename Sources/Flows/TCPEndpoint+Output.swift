@@ -56,13 +56,13 @@ extension TCPEndpoint {
         if fastRetransmitDue {
             // RFC 5681 §3.2 step 4, RFC 6582 partial ACK, RFC 6675 NextSeg: resend the next
             // hole without moving SND.NXT.
-            fastRetransmitDue = false
             if let seq = nextHole() {
                 var length = min(segmentSize, max(0, min(sndMax, finSeq) - seq), tx.contiguousLength(from: seq - txBase))
                 if let sacked = scoreboard.start(ofRangeAfter: seq) { length = min(length, sacked - seq) }
                 let fin = finQueued && seq + length == finSeq && finSeq < sndMax
                 if length > 0 || fin {
                     try sendSegment(seq: seq, length: length, fin: fin, now: now, emit: emit)
+                    fastRetransmitDue = false
                     segmentsRetransmitted += 1
                     highRetransmitted = seq + length + (fin ? 1 : 0)
                     // Karn's rule (RFC 6298 §3): an ACK after a retransmission is ambiguous.
@@ -70,6 +70,7 @@ extension TCPEndpoint {
                     return true
                 }
             }
+            fastRetransmitDue = false  // nothing left to resend
         }
 
         if let (seq, length, fin) = nextSegment() {

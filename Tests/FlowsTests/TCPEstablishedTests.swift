@@ -541,3 +541,21 @@ extension TCPEstablishedTests {
         #expect(h.endpoint.scoreboard.isEmpty)
     }
 }
+
+extension TCPEstablishedTests {
+    struct TUNFull: Error {}
+
+    @Test func aRefusedEmitLeavesTheSegmentToSendAgain() {
+        var h = TCPHarness()
+        h.establish()
+        h.deliver(pattern(1000))
+        // The TUN is full: emit throws, and nothing counts as sent.
+        #expect(throws: TUNFull.self) {
+            try h.endpoint.dispatch(now: h.now) { _, _ throws(TUNFull) in throw TUNFull() }
+        }
+        #expect(h.endpoint.sndNxt == h.ourISN + 1)
+        let out = h.recv()
+        #expect(out.map(\.payload.count) == [1000])
+        #expect(out.first?.seq == h.ourISN + 1)
+    }
+}

@@ -137,9 +137,12 @@ extension TCPEndpoint {
         let usable = min(sndUna + window - seq, sndUna + congestion - seq)
         var length = max(0, min(unsent, usable, segmentSize))
         // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a short segment only if it empties
-        // the buffer, is a probe, or fills half the largest window the app offered. Nagle
-        // is off: the modem delivers in bursts, and latency matters more than header bytes.
-        if length > 0, length < segmentSize, length < unsent, !probeDue, length < maxSndWnd / 2 {
+        // the buffer, is a probe, fills half the largest window the app offered, or nothing
+        // is in flight. While earlier segments are out, their ACK will open the window
+        // further; when none are, waiting gains nothing, and an app with a tiny receive
+        // buffer may never offer more (Linux then keeps advertising a few hundred bytes).
+        // Nagle is off: the modem delivers in bursts, and latency matters more than headers.
+        if length > 0, length < segmentSize, length < unsent, !probeDue, length < maxSndWnd / 2, sndUna < seq {
             return nil
         }
         // One payload span: a segment stops where the ring wraps (once per lap of the

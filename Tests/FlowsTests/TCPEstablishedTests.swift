@@ -559,3 +559,25 @@ extension TCPEstablishedTests {
         #expect(out.first?.seq == h.ourISN + 1)
     }
 }
+
+extension TCPEstablishedTests {
+    @Test func aWindowSmallerThanASegmentIsUsedWhenNothingIsInFlight() {
+        var h = TCPHarness()
+        h.establish()  // the app offered 65535 in its SYN and ACK
+        // Its receive buffer is tiny now: 508 bytes of window, less than a segment.
+        h.appWindow = 508
+        h.send(h.segment())
+        h.deliver(pattern(1460))
+        // Nothing is in flight, so waiting for a wider window gains nothing: fill this one.
+        #expect(h.recv().map(\.payload.count) == [508])
+        // With those 508 bytes out, sender SWS avoidance waits for their ACK ...
+        h.appWindow = 1000
+        h.send(h.segment())
+        #expect(h.recv().isEmpty)
+        // ... which lets the next short segment go.
+        h.appAck = h.ourISN + 509
+        h.appWindow = 508
+        h.send(h.segment())
+        #expect(h.recv().map(\.payload.count) == [508])
+    }
+}

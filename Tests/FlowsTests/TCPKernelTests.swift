@@ -56,6 +56,11 @@ struct TCPKernelTests {
         var synsFromApp = 0
         var lost = 0
         var endpointRetransmits = 0
+        /// The app kernel's own counters afterwards (its namespace holds only this flow).
+        var kernelRetransmissions: Int?
+        var kernelTimeouts: Int?
+        /// The endpoint at the end, for failure messages.
+        var endpointDescription = ""
         /// Keepalive probes the endpoint had sent when the app's idle time ended.
         var keepalivesDuringIdle: Int?
         var stateAfterIdle: TCPState?
@@ -266,6 +271,9 @@ struct TCPKernelTests {
                 }
                 _ = poll(&fds, 2, timeout)
             }
+            run.kernelRetransmissions = TCPKernelLab.kernelCounter("Tcp", "RetransSegs")
+            run.kernelTimeouts = TCPKernelLab.kernelCounter("TcpExt", "TCPTimeouts")
+            run.endpointDescription = endpoint.map { "\($0)" } ?? "no endpoint"
             run.closeReason = endpoint?.closeReason
             run.state = endpoint?.state
             run.endpointRetransmits = endpoint?.segmentsRetransmitted ?? 0
@@ -285,13 +293,16 @@ struct TCPKernelTests {
         // The kernel offered everything; its window scale depends on its rmem settings.
         #expect(run.synOptions.hasPrefix("mss=1460 ws="))
         #expect(run.synOptions.hasSuffix(" sack=true ts=true"))
+        // Nothing was lost, so a kernel that is happy with us never retransmitted.
+        #expect(run.kernelRetransmissions == 0)
+        #expect(run.kernelTimeouts == 0)
     }
 
     @Test func tinyAppReceiveBufferForcesZeroWindows() throws {
         let run = try Self.run(Scenario(bytes: 200_000, appReceiveBuffer: 2048))
         #expect(run.appError == 0)
         let intact = run.appReceived == pattern(200_000, seed: 9)
-        #expect(intact)
+        #expect(intact, "app got \(run.appReceived.count) bytes; endpoint: \(run.endpointDescription)")
         #expect(run.appSawEOF)
         #expect(run.zeroWindowsFromApp > 0)
     }
@@ -383,7 +394,7 @@ struct TCPKernelTests {
         #expect(run.appError == 0)
         #expect(run.appReceived.count == 200_000)
         let intact = run.appReceived == pattern(200_000, seed: 9)
-        #expect(intact)
+        #expect(intact, "app got \(run.appReceived.count) bytes; endpoint: \(run.endpointDescription)")
         #expect(run.appSawEOF)
     }
 }

@@ -10,7 +10,8 @@ enum EmulatorBinary {
         return (exe as NSString).deletingLastPathComponent
     }()
 
-    static var simPath: String { directory + "/tun2modem-sim" }
+    /// `TUN2MODEM_SIM` names another emulator binary (same command line) to test against.
+    static var simPath: String { ProcessInfo.processInfo.environment["TUN2MODEM_SIM"] ?? directory + "/tun2modem-sim" }
     static var cliPath: String { directory + "/tun2modem" }
 
     /// `--help` of the emulator, or nil when it is not built or does not run.
@@ -97,7 +98,8 @@ final class EmulatedModem {
 
     deinit {
         if self.process.isRunning {
-            self.process.terminate()
+            // SIGKILL: the child may inherit a blocked SIGTERM from the test runner.
+            kill(self.process.processIdentifier, SIGKILL)
             self.process.waitUntilExit()
         }
         unlink(self.controlPath)

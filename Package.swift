@@ -33,9 +33,9 @@ let package = Package(
         .testTarget(name: "ATTests", dependencies: ["AT", "Buffers"]),
         .testTarget(name: "ModemsTests", dependencies: ["Modems", "AT", "Sys", "Bridge", "Buffers"],
                     exclude: ["Transcripts"]),
-        .testTarget(name: "ModemSimTests", dependencies: ["ModemSim", "Sys", "Buffers"]),
+        .testTarget(name: "ModemSimTests", dependencies: ["ModemSim", "Sys", "Buffers"], exclude: ["Transcripts"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Flows", "Wire", "Modems", "AT", "Buffers", "Sys"]),
         // Spawns the built binaries in network namespaces; skips loudly without root.
-        .testTarget(name: "EndToEndTests", dependencies: ["Sys"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Sys", "Buffers"]),
     ]
 )

@@ -1,1 +1,0 @@
-// Module ModemSim: see ARCHITECTURE.md for what it owns.

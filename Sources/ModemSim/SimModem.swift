@@ -115,6 +115,8 @@ protocol Dialect: AnyObject {
     func networkLost(modem: SimModem, now: Instant)
     /// The network is back.
     func networkBack(modem: SimModem, now: Instant)
+    /// The kernel took more of `socket`'s unsent bytes (`totalAcked` grew).
+    func sendProgress(_ socket: SimSocket, modem: SimModem, now: Instant)
     /// How many bytes the network may hand `socket` now (default: its free buffer space).
     func receiveWindow(_ socket: SimSocket, modem: SimModem) -> Int
     /// Lines the model prints after `RDY` when it boots.
@@ -126,6 +128,7 @@ protocol Dialect: AnyObject {
 extension Dialect {
     func receiveWindow(_ socket: SimSocket, modem: SimModem) -> Int { socket.receive.freeSpace }
     func networkBack(modem: SimModem, now: Instant) {}
+    func sendProgress(_ socket: SimSocket, modem: SimModem, now: Instant) {}
 }
 
 /// The modem side of an AT serial line, without I/O.
@@ -310,6 +313,7 @@ public final class SimModem {
             let taken = min(max(0, count), s.unsent)
             s.unsent -= taken
             s.totalAcked += taken
+            if taken > 0 { dialect.sendProgress(s, modem: self, now: now) }
         case .closed(let h):
             guard let s = socket(for: h), s.state != .remoteClosed else { return }
             let wasOpening = s.state == .opening

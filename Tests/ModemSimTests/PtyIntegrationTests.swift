@@ -6,7 +6,7 @@ import Testing
 /// 127.0.0.1, 1 MiB of hostile binary each way (sha256-checked), the socket limit, SEND FAIL,
 /// and a close from either side.
 @Suite(.serialized) struct PtyIntegrationTests {
-    static let clients: [any DialectClient] = [QuectelCat1Client(), QuectelNBClient(), SIMCom7028Client()]
+    static let clients: [any DialectClient] = [QuectelCat1Client(), QuectelNBClient(), SIMCom7028Client(), OneMOClient.cat1, OneMOClient.nb]
 
     /// 1 MiB of seeded random bytes with the byte strings a line-based parser trips over.
     static func hostilePayload(seed: UInt64) -> [UInt8] {
@@ -103,6 +103,10 @@ import Testing
         let peer = try #require(server.accept())
         Glibc.close(peer)
         try e.expect(client.remoteCloseURC(id: id))
+        if client.closeAfterRemoteClose { try client.close(e, id: id) }
+        // The id is free again: it opens anew.
+        try client.openTCP(e, id: id, port: server.port)
+        #expect(server.accept() != nil)
         try client.close(e, id: id)
     }
 

@@ -31,10 +31,11 @@ let package = Package(
         .testTarget(name: "WireTests", dependencies: ["Wire", "Buffers"]),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Wire", "Buffers"]),
         .testTarget(name: "ATTests", dependencies: ["AT", "Buffers"]),
-        .testTarget(name: "ModemsTests", dependencies: ["Modems", "AT", "Sys", "Bridge", "Buffers"]),
+        .testTarget(name: "ModemsTests", dependencies: ["Modems", "AT", "Sys", "Bridge", "Buffers"],
+                    exclude: ["Transcripts"]),
         .testTarget(name: "ModemSimTests", dependencies: ["ModemSim", "Sys", "Buffers"], exclude: ["Transcripts"]),
         .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Flows", "Wire", "Modems", "AT", "Buffers", "Sys"]),
         // Spawns the built binaries in network namespaces; skips loudly without root.
-        .testTarget(name: "EndToEndTests", dependencies: ["Sys"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Sys", "Buffers"]),
     ]
 )

@@ -2,10 +2,15 @@
 #include "clinux.h"
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -34,6 +39,14 @@ int clinux_tun_attach(int fd, const char *name, char actual[IFNAMSIZ]) {
         actual[IFNAMSIZ - 1] = 0;
     }
     return result;
+}
+
+int clinux_is_pty_slave(int fd) {
+    struct stat status;
+    if (fstat(fd, &status) != 0) return -1;
+    if (!S_ISCHR(status.st_mode)) return 0;
+    unsigned int device_major = major(status.st_rdev);
+    return device_major >= 136 && device_major <= 143;   // UNIX98_PTY_SLAVE_MAJOR + 8 majors
 }
 
 // Every rate asm-generic/termbits.h defines; Linux has no arbitrary-rate B* constants
@@ -85,8 +98,17 @@ int clinux_ptsname_r(int fd, char *buffer, size_t length) { return ptsname_r(fd,
 int clinux_posix_openpt(int flags) { return posix_openpt(flags); }
 int clinux_grantpt(int fd) { return grantpt(fd); }
 int clinux_unlockpt(int fd) { return unlockpt(fd); }
+int clinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
 int clinux_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int clinux_iov_max(void) { return IOV_MAX; }
+
+int clinux_unshare_network(void) { return unshare(CLONE_NEWNET); }
+int clinux_setns_network(int fd) { return setns(fd, CLONE_NEWNET); }
+
+int clinux_getresuid(uid_t *real, uid_t *effective, uid_t *saved) { return getresuid(real, effective, saved); }
+int clinux_getresgid(gid_t *real, gid_t *effective, gid_t *saved) { return getresgid(real, effective, saved); }
+
+int clinux_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
 char **clinux_environ(void) { return environ; }
 

@@ -28,19 +28,22 @@ public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
     public var standardOutput: FileDescriptor?
 
     /// Starts `executable` (an absolute or relative path; no `PATH` search) with
-    /// `arguments` (without argv[0], which is the executable path) and this process's
-    /// environment.
+    /// `arguments` (without argv[0], which is the executable path) and `environment`
+    /// (`KEY=VALUE` strings; `nil` passes this process's own environment on).
     ///
     /// The child gets an empty signal mask and default dispositions
     /// (`POSIX_SPAWN_SETSIGMASK|POSIX_SPAWN_SETSIGDEF`): the daemon blocks `SIGTERM` and
     /// friends for its `SignalFD` and ignores `SIGPIPE`, which children must not inherit.
     /// With `captureStandardOutput`, the child's stdout is a pipe (`pipe2(O_CLOEXEC)` +
-    /// `posix_spawn_file_actions_adddup2`) read through `standardOutput`; stdin and stderr
-    /// are inherited. No other descriptor crosses, since all carry `O_CLOEXEC`.
+    /// `posix_spawn_file_actions_adddup2`) read through `standardOutput`, and with
+    /// `mergeStandardError` the child's stderr goes into the same pipe; otherwise stdin and
+    /// stderr are inherited. No other descriptor crosses, since all carry `O_CLOEXEC`.
     public static func spawn(
         _ executable: String,
         arguments: [String] = [],
+        environment: [String]? = nil,
         captureStandardOutput: Bool = true,
+        mergeStandardError: Bool = false,
         nonblockingOutput: Bool = false
     ) throws(SysError) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
@@ -65,18 +68,31 @@ public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
         var pipe: Pipe? = nil
         if captureStandardOutput {
             let created = try Pipe()
+            // Only our end: O_NONBLOCK on the write end would reach the child's stdout.
+            // Set before spawning, so no failure can leave a child we do not return.
+            if nonblockingOutput { try created.readEnd.setNonblocking(true) }
             // dup2 onto 1 clears O_CLOEXEC on the child's copy only; both pipe ends
             // themselves close on exec.
             posix_spawn_file_actions_adddup2(&actions, created.writeEnd.rawValue, STDOUT_FILENO)
+            if mergeStandardError {
+                posix_spawn_file_actions_adddup2(&actions, created.writeEnd.rawValue, STDERR_FILENO)
+            }
             pipe = consume created
         }
 
         let argv = ([executable] + arguments).map { strdup($0) }
-        defer { argv.forEach { free($0) } }
+        let envp = environment?.map { strdup($0) }
+        defer {
+            argv.forEach { free($0) }
+            envp?.forEach { free($0) }
+        }
         var pid = pid_t()
         let result = (argv + [nil]).withUnsafeBufferPointer { argvPointer in
-            posix_spawn(&pid, executable, &actions, &attributes,
-                        UnsafeMutablePointer(mutating: argvPointer.baseAddress!), clinux_environ())
+            ((envp ?? []) + [nil]).withUnsafeBufferPointer { envpPointer in
+                posix_spawn(&pid, executable, &actions, &attributes,
+                            UnsafeMutablePointer(mutating: argvPointer.baseAddress!),
+                            envp == nil ? clinux_environ() : UnsafeMutablePointer(mutating: envpPointer.baseAddress!))
+            }
         }
         // posix_spawn returns the error number instead of setting errno.
         if result != 0 {
@@ -88,8 +104,14 @@ public enum ExitStatus: Hashable, Sendable, CustomStringConvertible {
         let readEnd = pipe.readEnd
         // The parent's copy of the write end must go, or reads would never see EOF.
         _ = consume pipe.writeEnd
-        if nonblockingOutput { try readEnd.setNonblocking(true) }
         return ChildProcess(pid: pid, standardOutput: readEnd)
+    }
+
+    /// `pidfd_open(2)`: a descriptor that becomes readable when the child exits, to put in
+    /// the event loop's epoll instead of handling `SIGCHLD` (which needs a signal mask
+    /// every thread shares). Then `tryWait()` collects the status. Close-on-exec.
+    public func exitDescriptor() throws(SysError) -> FileDescriptor {
+        FileDescriptor(adopting: try syscallValue("pidfd_open", "pid \(self.pid)") { clinux_pidfd_open(self.pid) })
     }
 
     /// `kill(2)`: sends `signal` to the child.

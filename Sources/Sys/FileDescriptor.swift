@@ -49,7 +49,15 @@ public struct FileDescriptor: ~Copyable {
 
     var label: String { "fd \(self.rawValue)" }
 
-    /// `open(2)` with `O_CLOEXEC` always added.
+    /// `open(2)` with `O_CLOEXEC` always added; `permissions` apply when `.create` makes
+    /// the file (minus the umask).
+    public static func open(
+        _ path: String, _ flags: OpenFlags, permissions: UInt32 = 0
+    ) throws(SysError) -> FileDescriptor {
+        try self.open(path, flags.rawValue, permissions: mode_t(permissions))
+    }
+
+    /// `open(2)` with raw `O_*` flags (inside `Sys` and tests); `O_CLOEXEC` always added.
     public static func open(
         _ path: String, _ flags: CInt, permissions: mode_t = 0
     ) throws(SysError) -> FileDescriptor {
@@ -65,6 +73,26 @@ public struct FileDescriptor: ~Copyable {
     /// `write(2)` of `bytes`; may write fewer bytes than given.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(SysError) -> IOResult<Int> {
         try syscall("write", self.label) { Glibc.write(self.rawValue, bytes.baseAddress, bytes.count) }
+    }
+
+    /// `write(2)` of bytes held in an array (AT commands, CLI replies); may write fewer.
+    public func write(_ bytes: ArraySlice<UInt8>) throws(SysError) -> IOResult<Int> {
+        // withUnsafeBytes rethrows untyped errors, so the call's Result crosses it.
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(SysError) in try self.write(raw) }
+        }.get()
+    }
+
+    /// `write(2)` of bytes held in an array; may write fewer.
+    public func write(_ bytes: [UInt8]) throws(SysError) -> IOResult<Int> {
+        try self.write(bytes[...])
+    }
+
+    /// `send(2)` with `MSG_NOSIGNAL`, for sockets: a peer that went away is an `EPIPE`
+    /// error (`Errno.brokenPipe`) instead of a `SIGPIPE` that would end the daemon, even
+    /// where `SIGPIPE` is not ignored. A `tun2modem stats` client may close at any time.
+    public func send(_ bytes: UnsafeRawBufferPointer) throws(SysError) -> IOResult<Int> {
+        try syscall("send", self.label) { Glibc.send(self.rawValue, bytes.baseAddress, bytes.count, CInt(MSG_NOSIGNAL)) }
     }
 
     /// `writev(2)`: writes the pieces in order as one call, so a header and a payload that
@@ -123,6 +151,31 @@ public struct FileDescriptor: ~Copyable {
         let flags = try syscallValue("fcntl(F_GETFD)", self.label) { clinux_fcntl_getfd(self.rawValue) }
         return flags & FD_CLOEXEC != 0
     }
+}
+
+/// How to open a file (the `O_*` flags of `open(2)`), for layers that do not import Glibc.
+public struct OpenFlags: OptionSet, Hashable, Sendable {
+    public let rawValue: CInt
+    public init(rawValue: CInt) { self.rawValue = rawValue }
+
+    /// `O_RDONLY` (the empty set).
+    public static let readOnly: OpenFlags = []
+    /// `O_WRONLY`
+    public static let writeOnly = OpenFlags(rawValue: O_WRONLY)
+    /// `O_RDWR`
+    public static let readWrite = OpenFlags(rawValue: O_RDWR)
+    /// `O_CREAT`
+    public static let create = OpenFlags(rawValue: O_CREAT)
+    /// `O_EXCL`: with `.create`, fail if the file exists.
+    public static let exclusive = OpenFlags(rawValue: O_EXCL)
+    /// `O_TRUNC`
+    public static let truncate = OpenFlags(rawValue: O_TRUNC)
+    /// `O_APPEND`
+    public static let append = OpenFlags(rawValue: O_APPEND)
+    /// `O_NONBLOCK`
+    public static let nonblocking = OpenFlags(rawValue: O_NONBLOCK)
+    /// `O_NOCTTY`: a terminal never becomes our controlling terminal.
+    public static let noControllingTerminal = OpenFlags(rawValue: O_NOCTTY)
 }
 
 /// Both ends of a `pipe2(2)` made with `O_CLOEXEC`.

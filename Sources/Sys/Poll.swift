@@ -27,6 +27,7 @@ public struct PollRequest: Hashable, Sendable {
     /// What happened; set by `Poll.wait`.
     public var returned: PollEvents
 
+    /// Wait on `fd` (borrowed) for `events`.
     public init(fd: CInt, events: PollEvents) {
         self.fd = fd
         self.events = events

@@ -53,7 +53,7 @@ import Glibc
         }
         let temporary = linkPath + ".tmp-\(getpid())"
         _ = unlink(temporary)   // a leftover of an earlier crash of this pid; absent is fine
-        _ = try syscallValue("symlink", temporary) { symlink(target, temporary) }
+        _ = try syscallValue("symlink", linkPath) { symlink(target, temporary) }
         do {
             _ = try syscallValue("rename", linkPath) { rename(temporary, linkPath) }
         } catch {

@@ -2,6 +2,9 @@ import CLinux
 import Glibc
 
 /// Opens serial devices (a modem's UART, a USB adapter, or a pty slave) for the AT engine.
+///
+/// An unplugged USB adapter shows as a read of 0 bytes or `EIO` and as `.hangup` in epoll:
+/// the caller closes the descriptor and opens the path again later.
 public enum SerialPort {
     /// Every rate Linux termios has a `B*` constant for, in bits per second.
     public static let supportedBaudRates: [Int] = [
@@ -16,7 +19,10 @@ public enum SerialPort {
     ///   our controlling terminal, and the AT engine is driven by epoll.
     /// - `flock(LOCK_EX|LOCK_NB)` and `ioctl(TIOCEXCL)`: a second tun2modem or a terminal
     ///   program on the same line would steal responses. `TIOCEXCL` alone does not stop root,
-    ///   hence the lock. A held device is `SysError.deviceBusy`.
+    ///   hence the lock, which the kernel also drops if we crash. A held device is
+    ///   `SysError.deviceBusy`. A pty slave gets the lock only: its tty lives on while the
+    ///   emulator holds the master, so a `TIOCEXCL` would outlast our close and refuse a
+    ///   non-root reopen (a restarted daemon, the next test) with `EBUSY`.
     /// - termios raw 8N1, `CLOCAL|CREAD`, `baud` in and out, `CRTSCTS` only with `rtscts`.
     ///   A pty slave keeps whatever speed it is given, so the same code serves the emulator.
     /// - `tcflush(TCIOFLUSH)`: bytes a previous user left in the queues are not ours.
@@ -25,25 +31,55 @@ public enum SerialPort {
     ///   constant for `baud`; `.failed(call: "open", subject: path, ...)` for a missing or
     ///   forbidden device; `.baudRateNotApplied` when the driver kept another rate.
     public static func open(path: String, baud: Int, rtscts: Bool) throws(SysError) -> FileDescriptor {
-        var speed = speed_t()
-        guard baud > 0, clinux_baud_constant(UInt(baud), &speed) == 0 else {
-            throw .unsupportedBaudRate(baud)
-        }
+        let speed = try self.speed(baud)
         let fd = try busyAsDeviceBusy(path) { () throws(SysError) in
             try FileDescriptor.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK)
         }
         try busyAsDeviceBusy(path) { () throws(SysError) in
             _ = try syscallValue("flock", path) { flock(fd.rawValue, LOCK_EX | LOCK_NB) }
         }
-        _ = try syscallValue("ioctl(TIOCEXCL)", path) { clinux_ioctl_none(fd.rawValue, clinux_tiocexcl()) }
-        try Terminal.makeRaw(fd.rawValue, subject: path, rtscts: rtscts, speed: speed)
-        var applied = try Terminal.settings(fd.rawValue, subject: path)
-        let actual = Int(clinux_baud_rate(cfgetospeed(&applied)))
-        if actual != baud {
-            throw .baudRateNotApplied(path: path, requested: baud, actual: actual)
+        let ptySlave = try syscallValue("fstat", path) { clinux_is_pty_slave(fd.rawValue) }
+        if ptySlave == 0 {
+            _ = try syscallValue("ioctl(TIOCEXCL)", path) { clinux_ioctl_none(fd.rawValue, clinux_tiocexcl()) }
         }
+        try Terminal.makeRaw(fd.rawValue, subject: path, rtscts: rtscts, speed: speed)
+        try self.verify(fd.rawValue, subject: path, baud: baud)
         _ = try syscallValue("tcflush", path) { tcflush(fd.rawValue, TCIOFLUSH) }
         return fd
+    }
+
+    /// Switches an open line to another rate or flow control, after what was already
+    /// written has gone out at the old rate (`tcsetattr(TCSADRAIN)`): e.g. once the modem
+    /// answered `OK` to `AT+IPR=921600`. Still raw 8N1.
+    /// - Throws: `.unsupportedBaudRate`, or `.baudRateNotApplied` when the driver kept
+    ///   another rate.
+    public static func reconfigure(_ fd: borrowing FileDescriptor, baud: Int, rtscts: Bool) throws(SysError) {
+        let speed = try self.speed(baud)
+        try Terminal.makeRaw(fd.rawValue, subject: fd.label, rtscts: rtscts, speed: speed, when: TCSADRAIN)
+        try self.verify(fd.rawValue, subject: fd.label, baud: baud)
+    }
+
+    /// Throws away bytes received but not read (`tcflush(TCIFLUSH)`): garbage from a rate
+    /// change or from a modem that was talking before we listened.
+    public static func discardInput(_ fd: borrowing FileDescriptor) throws(SysError) {
+        _ = try syscallValue("tcflush", fd.label) { tcflush(fd.rawValue, TCIFLUSH) }
+    }
+
+    private static func speed(_ baud: Int) throws(SysError) -> speed_t {
+        var speed = speed_t()
+        guard baud > 0, clinux_baud_constant(UInt(baud), &speed) == 0 else {
+            throw .unsupportedBaudRate(baud)
+        }
+        return speed
+    }
+
+    /// Reads the settings back: a driver may round a rate it cannot make exactly.
+    private static func verify(_ fd: CInt, subject: String, baud: Int) throws(SysError) {
+        var applied = try Terminal.settings(fd, subject: subject)
+        let actual = Int(clinux_baud_rate(cfgetospeed(&applied)))
+        if actual != baud {
+            throw .baudRateNotApplied(path: subject, requested: baud, actual: actual)
+        }
     }
 
     /// `EBUSY` from open (a non-root user's `TIOCEXCL`) and `EWOULDBLOCK` from flock both

@@ -6,6 +6,9 @@ public enum SysError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A system call failed. `call` is the C function (`open`, `ioctl(TUNSETIFF)`), `subject`
     /// what it was applied to (a path, an interface, `fd 7`), when known.
     case failed(call: String, subject: String?, errno: Errno)
+    /// A netlink request failed and the kernel said why (extended ACK), e.g. "ipv4: Address
+    /// already assigned"; otherwise netlink failures are `.failed`.
+    case refusedByKernel(call: String, subject: String?, errno: Errno, reason: String)
     /// A serial device is open elsewhere: its `flock(2)` or `TIOCEXCL` is held.
     case deviceBusy(path: String)
     /// Linux has no `B*` termios constant for this rate.
@@ -29,8 +32,10 @@ public enum SysError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The error number, when the failure came from a system call.
     public var errno: Errno? {
-        if case .failed(_, _, let errno) = self { return errno }
-        return nil
+        switch self {
+        case .failed(_, _, let errno), .refusedByKernel(_, _, let errno, _): return errno
+        default: return nil
+        }
     }
 
     public var description: String {
@@ -39,6 +44,8 @@ public enum SysError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(call) \(subject): \(errno)"
         case .failed(let call, nil, let errno):
             return "\(call): \(errno)"
+        case .refusedByKernel(let call, let subject, let errno, let reason):
+            return "\(call)\(subject.map { " " + $0 } ?? ""): \(errno) (\(reason))"
         case .deviceBusy(let path):
             return "device busy: \(path): another process holds it"
         case .unsupportedBaudRate(let rate):

@@ -1,2 +1,6 @@
-// tun2modem: the daemon and its CLI (run, probe, stats, flows, status).
-print("tun2modem: not yet implemented")
+// tun2modem: the daemon and its CLI. One file per subcommand; each declares its options
+// once (Bridge.OptionTable) and answers `--help` itself.
+import Bridge
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+exit(with: Dispatch.run(arguments))

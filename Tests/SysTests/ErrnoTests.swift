@@ -24,6 +24,9 @@ import Testing
         #expect(SysError.deviceBusy(path: "/dev/ttyUSB2").description
             == "device busy: /dev/ttyUSB2: another process holds it")
         #expect(SysError.deviceBusy(path: "/dev/ttyUSB2").errno == nil)
+        let refused = SysError.refusedByKernel(call: "netlink add route", subject: "10.0.0.0/8 dev t2m0", errno: .invalidArgument, reason: "Nexthop device is not up")
+        #expect(refused.description == "netlink add route 10.0.0.0/8 dev t2m0: Invalid argument (Nexthop device is not up)")
+        #expect(refused.errno == .invalidArgument)
     }
 
     @Test func syscallReturnsWouldBlockAsAValue() throws {

@@ -37,6 +37,14 @@ import Sys
         #expect(try null.isCloseOnExec())
     }
 
+    @Test func arrayWritesTakeSlices() throws {
+        let pipe = try Pipe()
+        let command = Array("AT+QIRD=0,1500\r".utf8)
+        #expect(try pipe.writeEnd.write(command[3...]) == .processed(command.count - 3))
+        #expect(try pipe.writeEnd.write([0x1A]) == .processed(1))
+        #expect(try readExactly(command.count - 2, from: pipe.readEnd) == Array(command[3...]) + [0x1A])
+    }
+
     @Test func writevSendsPiecesInOrder() throws {
         let pipe = try Pipe()
         let header: [UInt8] = [1, 2, 3]
@@ -62,6 +70,25 @@ import Sys
         #expect(count == .processed(10))
         #expect(first == [0, 1, 2, 3])
         #expect(second == [4, 5, 6, 7, 8, 9, 0xEE, 0xEE])
+    }
+
+    @Test func typedFlagsCreateAppendAndRead() throws {
+        let directory = makeTemporaryDirectory()
+        defer { removeTree(directory) }
+        let path = directory + "/log"
+        let writer = try FileDescriptor.open(path, [.writeOnly, .create, .exclusive, .append], permissions: 0o640)
+        try writeAll(Array("one\n".utf8), to: writer)
+        try writeAll(Array("two\n".utf8), to: writer)
+        #expect(throws: SysError.failed(call: "open", subject: path, errno: .fileExists)) {
+            _ = try FileDescriptor.open(path, [.writeOnly, .create, .exclusive])
+        }
+        let reader = try FileDescriptor.open(path, .readOnly)
+        #expect(try readToEnd(reader) == Array("one\ntwo\n".utf8))
+        var status = stat()
+        #expect(stat(path, &status) == 0)
+        // The umask may only take bits away from 0640.
+        #expect(status.st_mode & 0o777 & ~0o640 == 0)
+        #expect(status.st_mode & 0o600 == 0o600)
     }
 
     @Test func openMissingFileNamesThePath() {

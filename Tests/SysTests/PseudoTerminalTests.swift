@@ -36,6 +36,38 @@ import Sys
         }
     }
 
+    /// What the event loop sees when the other side goes away: the emulator's master gets
+    /// a hangup when the daemon closes the slave, and the daemon's serial port gets a hangup
+    /// and then end-of-file or EIO when the emulator closes the master.
+    @Test func eachSideSeesTheOtherHangUp() throws {
+        var events = EpollEventBuffer(capacity: 2)
+        do {
+            let pty = try PseudoTerminal.open()
+            let epoll = try Epoll()
+            try epoll.add(pty.master.rawValue, events: .readable, token: 1)
+            try SerialPort.open(path: pty.slavePath, baud: 115200, rtscts: false).close()
+            #expect(try epoll.wait(into: &events, timeout: .seconds(5)) == 1)
+            #expect(events[0].events.contains(.hangup))
+        }
+        do {
+            var pty = try PseudoTerminal.open()
+            let port = try SerialPort.open(path: pty.slavePath, baud: 115200, rtscts: false)
+            let epoll = try Epoll()
+            try epoll.add(port.rawValue, events: .readable, token: 2)
+            #expect(try epoll.wait(into: &events, timeout: .zero) == 0)
+            pty.master = try FileDescriptor.open("/dev/null", .readOnly)   // the old master closes
+            #expect(try epoll.wait(into: &events, timeout: .seconds(5)) == 1)
+            #expect(events[0].events.contains(.hangup))
+            var buffer = [UInt8](repeating: 0, count: 8)
+            do {
+                let result = try buffer.withUnsafeMutableBytes { try port.read(into: $0) }
+                #expect(result == .processed(0))
+            } catch let error as SysError {
+                #expect(error.errno == .ioError)
+            }
+        }
+    }
+
     @Test func linkCreatesThenReplacesASymlink() throws {
         let directory = makeTemporaryDirectory()
         defer { removeTree(directory) }

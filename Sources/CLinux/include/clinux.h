@@ -45,6 +45,9 @@ unsigned long clinux_tiocnxcl(void);
 /// the name the kernel gave is copied to `actual` (IFNAMSIZ bytes). Returns ioctl's result.
 int clinux_tun_attach(int fd, const char *name, char actual[IFNAMSIZ]);
 
+/// 1 when `fd` is a Unix98 pty slave (/dev/pts/N: majors 136-143), 0 when not, -1 on error.
+int clinux_is_pty_slave(int fd);
+
 // MARK: termios speeds
 
 /// The `B*` constant for `rate` bits per second into `*speed`; -1 when Linux has none.
@@ -74,10 +77,31 @@ int clinux_ptsname_r(int fd, char *buffer, size_t length);
 
 // MARK: descriptors
 
+/// accept4(2) (a GNU extension Glibc's module hides).
+int clinux_accept4(int fd, int flags);
 /// pipe2(2) (a GNU extension Glibc's module hides).
 int clinux_pipe2(int fds[2], int flags);
 /// IOV_MAX: the most iovecs one readv/writev takes.
 int clinux_iov_max(void);
+
+// MARK: namespaces (sched.h, GNU-only)
+
+/// unshare(CLONE_NEWNET): the calling thread gets a new, empty network namespace.
+int clinux_unshare_network(void);
+/// setns(fd, CLONE_NEWNET): the calling thread joins the namespace `fd` refers to.
+int clinux_setns_network(int fd);
+
+// MARK: credentials (GNU-only)
+
+/// getresuid(2) / getresgid(2): real, effective and saved ids.
+int clinux_getresuid(uid_t *real, uid_t *effective, uid_t *saved);
+int clinux_getresgid(gid_t *real, gid_t *effective, gid_t *saved);
+
+// MARK: processes
+
+/// pidfd_open(2) through syscall(2): a descriptor that turns readable when process `pid`
+/// exits (close-on-exec by definition).
+int clinux_pidfd_open(pid_t pid);
 
 // MARK: environment
 

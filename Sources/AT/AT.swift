@@ -1,1 +1,0 @@
-// Module AT: see ARCHITECTURE.md for what it owns.

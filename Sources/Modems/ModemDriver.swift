@@ -1,0 +1,117 @@
+import AT
+import Buffers
+
+// # ModemDriver: what the bridge drives
+//
+// A `ModemDriver` is the whole of one modem, sans-I/O: it never reads, writes or looks at a
+// clock. Its owner (`ModemRunner` for `probe` and tests, the bridge's epoll loop for `run`)
+// does four things, in any order, from one thread:
+//
+//   1. Bytes read from the serial fd go to `received(_:now:)`.
+//   2. `tick(now:)` is called no later than `nextDeadline` (command timeouts, retry timers).
+//   3. After each call, `nextWrite()` is drained: each `ATWrite` is a list of slices for one
+//      `writev` (a command line, or a payload slice straight from the caller's buffer). They
+//      must be written in order and completely before the next one.
+//   4. `nextEvent()` is drained: typed events (`ModemEvent`), each naming its socket.
+//
+// Requests (`identify`, `bringUp`, `open`, `send`, `read`, `close`, `resolve`, `ping`,
+// `querySignal`, `queryRegistration`, `reconcile`) only queue commands; their results come
+// back as events. A request the driver cannot take now throws `ModemError` at once
+// (`.busy` when the command queue is full, `.wrongState`, `.badSocket`,
+// `.unsafeArgument` for host names or APNs that could inject a second AT command).
+//
+// Send contract (never lose bytes): `send(socket, bytes)` hands the driver a slice it keeps
+// (no copy) until the modem answers. Exactly one of these follows:
+//   - `.sendAccepted(socket, n)`: the modem took the first n bytes (n ≤ maxSend; bytes after
+//     n were not sent and stay the caller's);
+//   - `.sendBusy(socket)`: the modem's buffer was full (SEND FAIL, zero free size, confirmed
+//     length 0); nothing was taken; send the same bytes later;
+//   - `.sendFailed(socket, error)`: nothing was taken; the socket is probably gone.
+// One send per socket may be pending; a second throws `.wrongState`.
+//
+// Receive contract: `.dataReady(socket)` says the modem holds data; the caller `read`s with
+// the size it has room for (≤ maxRead) and gets exactly one `.received(socket, bytes)` per
+// read (empty when the modem had nothing, or the read failed). After a read that returned
+// bytes and may have left more, the driver says `.dataReady` again, because the modem will
+// not repeat its notice until its buffer has been read empty (Quectel EC §2.4.11).
+//
+// Close: `close(socket)` → `.closed(socket)`. The peer closing → `.closedByPeer(socket)`;
+// unread data is still readable, so read until nothing comes back, then `close`.
+// Network loss and modem reboot invalidate every socket (`.networkLost`, `.modemRebooted`).
+
+/// The sans-I/O interface of a modem driver. See the comment at the top of this file.
+public protocol ModemDriver: AnyObject {
+    /// The model being driven; nil until identified when auto-detecting.
+    var model: ModemModel? { get }
+    var capabilities: ModemCapabilities { get }
+    /// When `tick` must next be called; nil when nothing is timed.
+    var nextDeadline: Instant? { get }
+
+    func received<C: RandomAccessCollection>(_ bytes: C, now: Instant) where C.Element == UInt8
+    func tick(now: Instant)
+    func nextWrite() -> ATWrite?
+    func nextEvent() -> ModemEvent?
+
+    /// Reads model, firmware, IMEI and IMSI → `.identified`.
+    func identify(now: Instant) throws(ModemError)
+    /// SIM, registration, signal, APN/PDP context, local IP, socket settings →
+    /// `.bringUpProgress` per step, then `.dataConnectionUp` or `.bringUpFailed`.
+    func bringUp(apn: String?, limits: BringUpLimits, now: Instant) throws(ModemError)
+    /// Opens a client socket → `.opened(socket, nil | error)`.
+    func open(_ socket: ModemSocketID, _ proto: SocketProtocol, host: String, port: UInt16,
+              now: Instant) throws(ModemError)
+    /// Sends up to `maxSend` bytes of `bytes` → `.sendAccepted` / `.sendBusy` / `.sendFailed`.
+    func send(_ socket: ModemSocketID, _ bytes: ArraySlice<UInt8>, now: Instant) throws(ModemError)
+    /// Reads up to `max` buffered bytes → exactly one `.received` (empty when none).
+    func read(_ socket: ModemSocketID, max: Int, now: Instant) throws(ModemError)
+    /// Closes a socket → `.closed`.
+    func close(_ socket: ModemSocketID, now: Instant) throws(ModemError)
+    /// Resolves a host name with the modem's DNS → `.dnsResult`.
+    func resolve(_ host: String, now: Instant) throws(ModemError)
+    /// Pings a host from the modem → `.pingResult`.
+    func ping(_ host: String, count: Int, now: Instant) throws(ModemError)
+    /// → `.signal`.
+    func querySignal(now: Instant) throws(ModemError)
+    /// → `.registration`.
+    func queryRegistration(now: Instant) throws(ModemError)
+    /// Asks the modem which sockets it has and in what state → `.socketStates`.
+    func reconcile(now: Instant) throws(ModemError)
+}
+
+/// How long bring-up may wait at its slow steps. `probe --timeout` shortens them.
+public struct BringUpLimits: Sendable, Equatable {
+    /// Until the modem answers `AT` at all.
+    public var sync: Duration
+    /// Until `+CPIN: READY` (the SIM needs a few seconds after power-on).
+    public var sim: Duration
+    /// Until registered.
+    public var registration: Duration
+    /// For the PDP activation (EC §2.4.3: QIACT up to 150 s; SIM7028 NETOPEN 120 s).
+    public var dataContext: Duration
+    /// A ceiling on every single command's timeout.
+    public var commandCeiling: Duration
+
+    public init(sync: Duration = .seconds(5), sim: Duration = .seconds(10),
+                registration: Duration = .seconds(90), dataContext: Duration = .seconds(150),
+                commandCeiling: Duration = .seconds(150)) {
+        self.sync = sync
+        self.sim = sim
+        self.registration = registration
+        self.dataContext = dataContext
+        self.commandCeiling = commandCeiling
+    }
+
+    /// Every limit cut to at most `total`.
+    public func capped(at total: Duration) -> BringUpLimits {
+        BringUpLimits(sync: min(self.sync, total), sim: min(self.sim, total),
+                      registration: min(self.registration, total),
+                      dataContext: min(self.dataContext, total),
+                      commandCeiling: min(self.commandCeiling, total))
+    }
+}
+
+/// Makes the driver for `model`, or, for nil, one that detects the model from ATI / AT+CGMM
+/// during `identify` or `bringUp` and then speaks its dialect.
+public func makeModemDriver(model: ModemModel?) -> any ModemDriver {
+    ATModemDriver(model: model)
+}

@@ -1,0 +1,92 @@
+/// Steps of bringing the data connection up, in order; a failure names the step.
+public enum BringUpStep: String, Sendable, Equatable {
+    /// `AT` answers `OK` (the line, the baud and the modem are alive).
+    case sync
+    case echoOff
+    case identify
+    /// `AT+CPIN?` answers `READY`.
+    case sim
+    /// `+CEREG`/`+CGREG`/`+CREG` stat 1 (home) or 5 (roaming).
+    case registration
+    case signal
+    /// The dialect's APN / PDP commands (QICSGP+QIACT, CGDCONT+NETOPEN, CGDCONT+CGACT).
+    case dataContext
+    /// The local IP of the data connection.
+    case localIP
+    /// Socket-layer settings (buffer mode, text format, echo of payload off).
+    case socketConfig
+}
+
+/// Why bring-up stopped, with the step and a hint of what to check.
+public struct BringUpFailure: Sendable, Equatable, CustomStringConvertible {
+    public var step: BringUpStep
+    public var reason: String
+    public var hint: String
+
+    public var description: String { "\(self.step.rawValue): \(self.reason) (check \(self.hint))" }
+}
+
+/// What the data connection looks like once it is up.
+public struct DataConnection: Sendable, Equatable {
+    public var identity: ModemIdentity
+    public var registration: RegistrationState
+    public var signal: SignalQuality?
+    public var apn: String
+    public var localIP: String
+}
+
+/// The outcome of `ping`.
+public struct PingResult: Sendable, Equatable {
+    public var host: String
+    public var sent: Int
+    public var received: Int
+    /// Round-trip times of the replies, in milliseconds.
+    public var rttMilliseconds: [Int]
+    /// Non-zero: the modem's error code for the whole ping.
+    public var error: Int
+}
+
+/// Everything a `ModemDriver` reports. Socket events carry the socket id: there is no
+/// "current socket".
+public enum ModemEvent: Sendable, Equatable {
+    /// `identify()` or bring-up learnt what the modem is.
+    case identified(ModemIdentity)
+    /// Bring-up finished a step (progress for `probe -v` and logs).
+    case bringUpProgress(BringUpStep)
+    /// Bring-up finished: the modem can open sockets.
+    case dataConnectionUp(DataConnection)
+    case bringUpFailed(BringUpFailure)
+
+    /// The result of `open`: nil on success, else why it failed (the socket id is free again).
+    case opened(ModemSocketID, ModemError?)
+    /// The modem holds received data for this socket; `read` it when there is room.
+    case dataReady(ModemSocketID)
+    /// Bytes read (buffer mode) or pushed (direct mode) from this socket, in order.
+    case received(ModemSocketID, [UInt8])
+    /// The modem took the first `n` bytes of the pending send; the rest, if any, is the
+    /// caller's to send again.
+    case sendAccepted(ModemSocketID, Int)
+    /// The modem's send buffer is full (SEND FAIL / no free size): nothing was taken; send
+    /// the same bytes later.
+    case sendBusy(ModemSocketID)
+    /// The send failed for another reason (socket gone, ERROR); nothing was taken.
+    case sendFailed(ModemSocketID, ModemError)
+    /// A host `close` finished; the id is free.
+    case closed(ModemSocketID)
+    /// The peer or the network closed the socket. Unread data may remain: `read` until empty,
+    /// then `close`.
+    case closedByPeer(ModemSocketID)
+    /// The answer to `resolve`: addresses, or the error.
+    case dnsResult(host: String, addresses: [String], error: ModemError?)
+    case pingResult(PingResult)
+    case registration(RegistrationState)
+    case signal(SignalQuality)
+    /// The answer to `reconcile`: the modem's view of every socket it knows.
+    case socketStates([ModemSocketID: ModemSocketState])
+    /// The data connection (PDP context / network) went away; every socket is gone.
+    case networkLost
+    /// The modem restarted; every socket and setting is gone: bring up again.
+    case modemRebooted
+    /// A command got no final result within its timeout (text of the command).
+    case commandTimedOut(String)
+}

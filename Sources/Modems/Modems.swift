@@ -1,1 +1,0 @@
-// Module Modems: see ARCHITECTURE.md for what it owns.

@@ -1,1 +1,0 @@
-// Module Wire: see ARCHITECTURE.md for what it owns.

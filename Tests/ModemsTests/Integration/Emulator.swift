@@ -1,0 +1,105 @@
+import Foundation
+import Glibc
+
+/// The `tun2modem-sim` binary next to the test binary: started as a child per test, it
+/// prints `pty: /dev/pts/N` first; `--control PATH` takes `reboot`, `netloss`,
+/// `remote-close ID`, `sendfull on|off` lines.
+enum EmulatorBinary {
+    static let directory: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
+        return (exe as NSString).deletingLastPathComponent
+    }()
+
+    static var simPath: String { directory + "/tun2modem-sim" }
+    static var cliPath: String { directory + "/tun2modem" }
+
+    /// `--help` of the emulator, or nil when it is not built or does not run.
+    static let help: String? = {
+        guard FileManager.default.isExecutableFile(atPath: simPath) else { return nil }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: simPath)
+        p.arguments = ["--help"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        do { try p.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }()
+
+    /// Models the emulator names in its `--help`.
+    static func supports(_ model: String) -> Bool {
+        guard let help else { return false }
+        return help.uppercased().contains(model.uppercased())
+    }
+
+    /// Why `model` cannot be tested, or nil.
+    static func skipReason(_ model: String) -> String? {
+        if help == nil { return "\(simPath) is not built (swift build --build-tests builds it) or does not run" }
+        if !supports(model) { return "tun2modem-sim --help does not list \(model)" }
+        return nil
+    }
+}
+
+/// One running emulator.
+final class EmulatedModem {
+    let process = Process()
+    let ptyPath: String
+    let controlPath: String
+
+    init(model: String, baud: Int = 921_600, extra: [String] = []) throws {
+        self.controlPath = NSTemporaryDirectory() + "t2m-sim-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        self.process.executableURL = URL(fileURLWithPath: EmulatorBinary.simPath)
+        self.process.arguments = ["--model", model, "--baud", String(baud), "--seed", "1", "--control", self.controlPath] + extra
+        let out = Pipe()
+        self.process.standardOutput = out
+        try self.process.run()
+        // The first line is `pty: /dev/pts/N`; give the emulator 10 s to print it.
+        let handle = out.fileHandleForReading
+        var text = ""
+        let deadline = Date().addingTimeInterval(10)
+        while !text.contains("\n") && Date() < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first, line.hasPrefix("pty: ") else {
+            self.process.terminate()
+            throw POSIXError(.EIO)
+        }
+        self.ptyPath = String(line.dropFirst(5)).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Sends one control line (`reboot`, `netloss`, `remote-close 0`, `sendfull on`).
+    func control(_ line: String) throws {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let path = Array(self.controlPath.utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { buf in
+            for (i, b) in path.prefix(buf.count - 1).enumerated() { buf[i] = b }
+        }
+        var connected: Int32 = -1
+        for _ in 0..<50 {
+            connected = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            if connected == 0 { break }
+            usleep(20_000)   // the emulator creates the socket at start; not synchronisation of results
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    deinit {
+        if self.process.isRunning {
+            self.process.terminate()
+            self.process.waitUntilExit()
+        }
+        unlink(self.controlPath)
+    }
+}

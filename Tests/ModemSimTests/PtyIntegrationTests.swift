@@ -136,6 +136,40 @@ import Testing
         #expect(e.control("explode").hasPrefix("error: "))
         for id in client.socketIDs { try client.close(e, id: id) }
     }
+
+    /// What each model prints when the network drops (the fault list).
+    static let networkLossURC = [
+        "EC600E": "+QIURC: \"pdpdeact\",1\r\n", "BC26": "+QIURC: \"closed\",0\r\n",
+        "SIM7028": "+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\r\n", "ML307A": "+MIPURC: \"disconn\",0,3\r\n",
+        "MN316": "+MIPURC: \"disconn\",0,3\r\n",
+    ]
+
+    /// Faults through the control socket: network loss closes the real socket; a reboot
+    /// loses everything and the modem comes back with RDY, ready for a new bring-up.
+    @Test(arguments: clients.map(\.model))
+    func controlSocketFaults(model: String) throws {
+        let client = try #require(Self.clients.first { $0.model == model })
+        let e = try EmulatorProcess(model: model)
+        defer { #expect(e.stop() == 0) }
+        try client.bringUp(e)
+        let server = LoopbackTCPServer()
+        defer { server.close() }
+        try client.openTCP(e, id: 0, port: server.port)
+        let peer = try #require(server.accept())
+        #expect(e.control("netloss") == "ok\n")
+        try e.expect(try #require(Self.networkLossURC[model]))
+        #expect(LoopbackTCPServer.seesEOF(peer))
+        #expect(e.control("netback") == "ok\n")
+        // BC26 announces the network again with +IP:; the bring-up below must see the reboot's.
+        _ = e.drain(ms: 200)
+        #expect(e.control("reboot") == "ok\n")
+        try client.bringUp(e)
+        try client.openTCP(e, id: 0, port: server.port)
+        #expect(server.accept() != nil)
+        #expect(e.control("silence 1") == "ok\n")
+        e.command("AT")
+        #expect(!e.sees("OK\r\n", ms: 500))
+    }
 }
 
 /// Bytes handed from a server thread to the test.

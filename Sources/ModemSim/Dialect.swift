@@ -11,6 +11,8 @@ enum CommandReply {
     case pending
     /// The dialect does not know this command.
     case unknown
+    /// `CONNECT`: `socket` now owns the line (transparent mode) with these packet settings.
+    case connect(SimSocket, packetSize: Int, packetWait: Duration)
 
     static var ok: CommandReply { .final("OK") }
     static var error: CommandReply { .final("ERROR") }
@@ -77,6 +79,8 @@ protocol Dialect: AnyObject {
     func networkBack(modem: SimModem, now: Instant)
     /// The kernel took more of `socket`'s unsent bytes (`totalAcked` grew).
     func sendProgress(_ socket: SimSocket, modem: SimModem, now: Instant)
+    /// `socket` left transparent mode (after `+++` or a lost connection).
+    func leftTransparent(_ socket: SimSocket, modem: SimModem, now: Instant)
     /// How many bytes the network may hand `socket` now (default: its free buffer space).
     func receiveWindow(_ socket: SimSocket, modem: SimModem) -> Int
     /// Lines the model prints after `RDY` when it boots.
@@ -89,5 +93,6 @@ extension Dialect {
     func receiveWindow(_ socket: SimSocket, modem: SimModem) -> Int { socket.receive.freeSpace }
     func networkBack(modem: SimModem, now: Instant) {}
     func sendProgress(_ socket: SimSocket, modem: SimModem, now: Instant) {}
+    func leftTransparent(_ socket: SimSocket, modem: SimModem, now: Instant) {}
 }
 

@@ -14,6 +14,8 @@ extension SimModem {
             if deferredInput.count < Self.maxLineLength { deferredInput.append(byte) }
         case .dataEntry(var entry):
             feedData(byte, entry: &entry, now: now)
+        case .transparent(var link):
+            feedTransparent(byte, link: &link, now: now)
         case .command:
             if echo { output.append(byte) }
             switch byte {
@@ -132,6 +134,13 @@ extension SimModem {
             if !deferredInput.isEmpty { resumeDeferred(now: now) }
         case .pending:
             mode = .busy
+        case .connect(let socket, let packetSize, let packetWait):
+            flushHeldURCs()
+            output += Self.frame("CONNECT")
+            for u in afterFinal { output += u }
+            afterFinal.removeAll()
+            enterTransparent(socket, packetSize: packetSize, packetWait: packetWait, now: now)
+            resumeDeferred(now: now)
         }
     }
 

@@ -19,6 +19,8 @@ public final class SimModem {
         case busy
         /// Reading raw data after a `>` prompt.
         case dataEntry(DataEntry)
+        /// A socket owns the line (transparent mode).
+        case transparent(TransparentLink)
     }
 
     var mode: Mode = .command
@@ -31,6 +33,8 @@ public final class SimModem {
     /// Input that arrived while a command was busy; handled when it finishes.
     var deferredInput: [UInt8] = []
     var pendingLine: (line: [UInt8], due: Instant)?
+    /// The socket last in transparent mode, for ATO.
+    var lastTransparentLink: Int?
     var silentUntil: Instant?
 
     // MARK: output
@@ -120,6 +124,7 @@ public final class SimModem {
         if case .booting(let until) = mode, until <= now {
             finishBoot(now: now)
         }
+        advanceTransparent(now: now)
         if let deadline = heldDeadline, deadline <= now, isIdle {
             flushHeldURCs()
         }
@@ -134,6 +139,7 @@ public final class SimModem {
         if let d = silentUntil { candidates.append(d) }
         if case .booting(let until) = mode { candidates.append(until) }
         if let d = heldDeadline { candidates.append(d) }
+        if let d = transparentDeadline { candidates.append(d) }
         return candidates.min()
     }
 

@@ -170,6 +170,37 @@ import Testing
         e.command("AT")
         #expect(!e.sees("OK\r\n", ms: 500))
     }
+
+    /// EC600E transparent mode over the pty: raw bytes both ways, then +++ with its guard times.
+    @Test func quectelTransparentMode() throws {
+        let client = QuectelCat1Client()
+        let e = try EmulatorProcess(model: "EC600E")
+        defer { #expect(e.stop() == 0) }
+        try client.bringUp(e)
+        let server = LoopbackTCPServer()
+        defer { server.close() }
+        e.command("AT+QIOPEN=1,0,\"TCP\",\"127.0.0.1\",\(server.port),0,2")
+        try e.expect("CONNECT\r\n")
+        let peer = try #require(server.accept())
+        let up = Array(Self.hostilePayload(seed: 5).prefix(256 * 1024))
+        let received = LockedBytes()
+        let reader = Thread { received.set(LoopbackTCPServer.readExactly(peer, up.count)) }
+        reader.start()
+        e.write(up)
+        #expect(received.wait(seconds: 30))
+        #expect(SHA256.hex(received.value) == SHA256.hex(up))
+        let down = Array(Self.hostilePayload(seed: 6).prefix(256 * 1024))
+        let writer = Thread { _ = LoopbackTCPServer.writeAll(peer, down) }
+        writer.start()
+        #expect(SHA256.hex(try e.take(down.count, seconds: 30)) == SHA256.hex(down))
+        // +++ framed by a second of quiet: back in command mode.
+        _ = e.sees("never", ms: 1100)
+        e.write(Array("+++".utf8))
+        try e.expect("\r\nOK\r\n", seconds: 5)
+        e.command("AT+QICLOSE=0")
+        try e.expect("OK\r\n")
+        #expect(LoopbackTCPServer.seesEOF(peer))
+    }
 }
 
 /// Bytes handed from a server thread to the test.

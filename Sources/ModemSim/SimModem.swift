@@ -76,6 +76,10 @@ public final class SimModem {
 
     /// Lines that are limited to this many bytes before `<CR>`; longer lines get `ERROR`.
     static let maxLineLength = 8192
+    /// Above this many bytes of unread output (or of held URCs) the network is not read.
+    static let outputLimit = 256 * 1024
+    /// Bytes in `heldURCs`.
+    var heldBytes: Int { heldURCs.reduce(0) { $0 + $1.count } }
     /// Held URCs are delivered at the latest this long after they were raised.
     static let urcHoldLimit: Duration = .milliseconds(300)
 
@@ -163,6 +167,9 @@ public final class SimModem {
     /// full modem buffer push back on the real TCP peer.
     public func receiveWindow(for handle: SocketHandle) -> Int {
         guard let socket = socket(for: handle), socket.state == .connected || socket.state == .listening else { return 0 }
+        // Pushed data waits in the output or among held URCs; do not take more from the
+        // network than the line can carry (bounded memory whatever the host does).
+        guard output.count < Self.outputLimit, heldBytes < Self.outputLimit else { return 0 }
         return dialect.receiveWindow(socket, modem: self)
     }
 

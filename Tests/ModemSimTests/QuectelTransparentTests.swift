@@ -86,3 +86,25 @@ import Testing
         #expect(h.send("AT+QIGETERROR") == "\r\n+QIGETERROR: 566,socket connect failed\r\n\r\nOK\r\n")
     }
 }
+
+@Suite struct BoundedMemoryTests {
+    /// While the line belongs to a transparent socket, another socket's pushed data is held;
+    /// past the output limit the network is no longer read (its window closes).
+    @Test func heldOutputClosesTheWindow() {
+        let h = ModemHarness("EC600E")
+        _ = h.take()
+        h.send("ATE0")
+        h.send("AT+QIACT=1")
+        h.send("AT+QIOPEN=1,1,\"UDP\",\"127.0.0.1\",9,0,1")
+        #expect(h.send("AT+QIOPEN=1,0,\"TCP\",\"127.0.0.1\",7,0,2") == "\r\nCONNECT\r\n")
+        guard let other = h.modem.sockets[1] else { Issue.record("no socket"); return }
+        var delivered = 0
+        for _ in 0..<400 where h.modem.receiveWindow(for: other.handle) > 0 {
+            h.modem.handle(.received(other.handle, [UInt8](repeating: 0x55, count: 1400), from: RemoteEndpoint(host: "127.0.0.1", port: 9)), now: h.now)
+            delivered += 1
+        }
+        #expect(h.modem.receiveWindow(for: other.handle) == 0)
+        #expect(delivered < 200 && delivered > 150)
+        #expect(h.take() == "")
+    }
+}

@@ -64,6 +64,23 @@ import Testing
         try? FileManager.default.removeItem(atPath: log)
     }
 
+    /// --hosts names resolve for opens and for the DNS command, before the OS resolver.
+    @Test func hostsFileNames() throws {
+        let file = NSTemporaryDirectory() + "t2m-sim-hosts-\(getpid())"
+        try "# test\n127.0.0.1  echo.t2m.test\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let e = try EmulatorProcess(model: "EC600E", extra: ["--hosts", file, "--urc-rate", "0"])
+        defer { #expect(e.stop() == 0) }
+        try QuectelCat1Client().bringUp(e)
+        e.command("AT+QIDNSGIP=1,\"echo.t2m.test\"")
+        try e.expect("+QIURC: \"dnsgip\",0,1,600\r\n\r\n+QIURC: \"dnsgip\",\"127.0.0.1\"\r\n")
+        let server = LoopbackTCPServer()
+        defer { server.close() }
+        e.command("AT+QIOPEN=1,0,\"TCP\",\"echo.t2m.test\",\(server.port),0,0")
+        try e.expect("+QIOPEN: 0,0\r\n")
+        #expect(server.accept() != nil)
+    }
+
     /// With root: a namespace of our own, a server on its loopback, the emulator inside it.
     @Test(.enabled(if: getuid() == 0 && (FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
                                          || FileManager.default.isExecutableFile(atPath: "/sbin/ip")),

@@ -220,14 +220,19 @@ final class SIMComDialect: ModemDialect {
         switch response.tag {
         case .open(let id):
             guard response.result == .ok else {
+                var own: Int?
+                for (link, err) in response.info.compactMap({ Self.linkResult($0.line, prefix: "+CIPOPEN:") }) {
+                    if link == id.rawValue { own = err } else { self.openResult(ModemSocketID(link), err) }
+                }
                 self.update(id) { $0.state = .free }
-                let err = response.info.compactMap { Self.linkResult($0.line, prefix: "+CIPOPEN:") }.first
-                self.driver.emit(.opened(id, err.map { ModemError.failed($0.1) } ?? ModemError(response.result)))
+                self.driver.emit(.opened(id, own.map { ModemError.failed($0) } ?? ModemError(response.result)))
                 return
             }
-            // UDP answers before OK; TCP's result is a URC still to come.
-            if let (_, err) = response.info.compactMap({ Self.linkResult($0.line, prefix: "+CIPOPEN:") }).first {
-                self.openResult(id, err)
+            // UDP answers before OK; TCP's result is a URC still to come. A `+CIPOPEN:` line
+            // seen while this command was in flight may also be another link's URC: each
+            // line goes to the link it names.
+            for (link, err) in response.info.compactMap({ Self.linkResult($0.line, prefix: "+CIPOPEN:") }) {
+                self.openResult(ModemSocketID(link), err)
             }
         case .send(let id, let count):
             self.update(id) { $0.sendPending = false }

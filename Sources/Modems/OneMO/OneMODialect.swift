@@ -226,6 +226,13 @@ final class OneMODialect: ModemDialect {
             }
         case .send(let id, let count):
             self.update(id) { $0.sendPending = false }
+            // The manual defines no "buffer full" answer for MIPSEND; a full stack buffer
+            // shows as `+CME ERROR: 560` (SOCKET write error, manual §12) with the socket
+            // still up (no "disconn"): the bytes were not taken, so it is "try later".
+            if response.result == .cmeError(560) {
+                self.driver.emit(.sendBusy(id))
+                return
+            }
             guard response.result == .ok else {
                 self.driver.emit(.sendFailed(id, ModemError(response.result)))
                 return

@@ -240,17 +240,21 @@ final class SIMComDialect: ModemDialect {
                 self.driver.emit(.sendFailed(id, ModemError(response.result)))
                 return
             }
-            // `+CIPSEND: <l>,<req>,<cnf>`: cnf 0 = buffer or window full, -1 = link broken.
+            // `+CIPSEND: <l>,<req>,<cnf>`: cnf 0 = the module's buffer or the peer's window is
+            // full, -1 = link broken; and "if cnf ≠ req the socket cannot be used any more"
+            // (note §2.1.4). So a short or zero confirmation is not "try later" on this
+            // modem: the accepted bytes are reported, then the socket is given up.
             var f = ATFields(response.finalLine)
             _ = f.int()
             let requested = f.int() ?? count
             let confirmed = f.int() ?? -1
-            if confirmed > 0 {
-                self.driver.emit(.sendAccepted(id, min(confirmed, requested)))
-            } else if confirmed == 0 {
-                self.driver.emit(.sendBusy(id))
-            } else {
-                self.driver.emit(.sendFailed(id, .failed(confirmed)))
+            if confirmed > 0 { self.driver.emit(.sendAccepted(id, min(confirmed, requested))) }
+            if confirmed < requested {
+                if confirmed <= 0 { self.driver.emit(.sendFailed(id, .failed(confirmed))) }
+                if let s = self.socket(id), s.state == .open {
+                    self.update(id) { $0.state = .peerClosed }
+                    self.driver.emit(.closedByPeer(id))
+                }
             }
         case .read(let id, _):
             self.update(id) { $0.readPending = false }

@@ -69,6 +69,10 @@ final class SIMComDialect: ModemDialect {
             // Buffer-access receive (note §2.1.5), set after NETOPEN as in the examples.
             return ATCommand(ATCommandLine("AT+CIPRXGET=1"), tag: tag, timeout: quick)
         case 4:
+            // Note §2.1.11: `+CIPSEND:` only once the peer ACKed the data. The module's buffer
+            // then never fills, and a full buffer would end the socket (cnf ≠ req, §2.1.4).
+            return ATCommand(ATCommandLine("AT+CIPSENDMODE=1"), tag: tag, timeout: quick)
+        case 5:
             return ATCommand(ATCommandLine("AT+IPADDR"), tag: tag, timeout: quick, infoPrefixes: ["+IPADDR:"])
         default:
             return nil
@@ -107,6 +111,9 @@ final class SIMComDialect: ModemDialect {
         case 3:
             return response.result.isSuccess ? .next
                 : .fail(BringUpFailure(step: .socketConfig, reason: "AT+CIPRXGET=1 refused", hint: "the firmware"))
+        case 4:
+            // Tolerated: without it sends are still correct, only riskier when the peer is slow.
+            return .next
         default:
             // `+IPADDR: 10.148.0.17`, unquoted (note §2.1.7).
             if let line = response.info.first?.line {

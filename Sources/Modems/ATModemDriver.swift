@@ -30,8 +30,7 @@ public final class ATModemDriver: ModemDriver {
     }
 
     var engine = ATEngine<DriverOp>()
-    private var events: [ModemEvent] = []
-    private var eventHead = 0
+    private var events = OutputQueue<ModemEvent>()
     private var run: BringUpRun?
     private(set) var dialect: (any ModemDialect)?
     public private(set) var identity = ModemIdentity()
@@ -96,16 +95,7 @@ public final class ATModemDriver: ModemDriver {
 
     public func nextWrite() -> ATWrite? { self.engine.nextWrite() }
 
-    public func nextEvent() -> ModemEvent? {
-        guard self.eventHead < self.events.count else { return nil }
-        let e = self.events[self.eventHead]
-        self.eventHead += 1
-        if self.eventHead == self.events.count {
-            self.events.removeAll(keepingCapacity: true)
-            self.eventHead = 0
-        }
-        return e
-    }
+    public func nextEvent() -> ModemEvent? { self.events.popFirst() }
 
     // MARK: for dialects
 

@@ -8,7 +8,8 @@ import Buffers
 /// stream buffer, 3 UDP packet buffer, read with `AT+MIPRD`; 1 (transparent) is not emulated.
 /// Choices where the manual is silent: the `"rtcp"`/`"rudp"` spelling of every example; a
 /// stream-buffer notice per arrival (as the §4.4 example shows); unused ids in
-/// `AT+MIPSTATE` as `<id>,,,"INITIAL"` (as printed); a ping timeout ends the run with
+/// `AT+MIPSTATE` as `<id>,,,"INITIAL"` (as printed); "ack" reports when the kernel has taken
+/// the data; a ping timeout ends the run with
 /// `+MPING: 3` (the §4.5 example); a prompt send the buffer cannot take answers 560.
 final class OneMO: Dialect {
     let nbIoT: Bool
@@ -33,6 +34,8 @@ final class OneMO: Dialect {
     var pings: [Int: (remaining: Int, sent: Int, times: [Int])] = [:]
     /// Remote address as the host typed it, shown by AT+MIPSTATE.
     var typedAddress: [Int: String] = [:]
+    /// Bytes already reported in `+MIPURC: "ack"`, per socket.
+    var ackReported: [Int: Int] = [:]
 
     init(nbIoT: Bool) {
         self.nbIoT = nbIoT
@@ -42,6 +45,7 @@ final class OneMO: Dialect {
     func powerOnReset() {
         // MIPCFG and MIPTKA last for one power cycle (onemo.md §5); MDNSCFG is kept in NV.
         config = [:]
+        ackReported = [:]
         dnsQueries = [:]
         pings = [:]
         typedAddress = [:]
@@ -220,6 +224,7 @@ final class OneMO: Dialect {
         }
         guard modem.activeContexts[cfg(id).cid] != nil || (nbIoT && modem.activeContexts[1] != nil) else { return error(570, modem) }
         typedAddress[id] = address
+        ackReported[id] = 0
         let s = modem.makeSocket(linkID: id, service: type == "TCP" ? .tcp : .udp, remote: RemoteEndpoint(host: address, port: port),
                                  localPort: localPort, accessMode: accessMode, contextID: cfg(id).cid)
         if let size = cfg(id).receiveBuffer, s.isDatagram { s.receive = ReceiveQueue(capacity: size) }
@@ -448,6 +453,20 @@ final class OneMO: Dialect {
 
     func peerClosed(_ s: SimSocket, modem: SimModem, now: Instant) {
         disconnect(s, reason: 1, modem)
+    }
+
+    /// `AT+MIPCFG="ackmode",<id>,1`: `+MIPURC: "ack",<id>,<length>` as data is acknowledged
+    /// (§5.14; length 1-1460 per report). The emulator counts the kernel taking the data as
+    /// its acknowledgement. Not on NB models here (MN316 has no "ackmode", §5.1).
+    func sendProgress(_ s: SimSocket, modem: SimModem, now: Instant) {
+        guard !nbIoT, !s.isDatagram, cfg(s.linkID).ackMode == 1 else { return }
+        var reported = ackReported[s.linkID] ?? 0
+        while s.totalAcked > reported {
+            let n = min(1460, s.totalAcked - reported)
+            modem.urc("+MIPURC: \"ack\",\(s.linkID),\(n)")
+            reported += n
+        }
+        ackReported[s.linkID] = reported
     }
 
     /// `+MIPURC: "disconn"`: with autofree 0 the socket is freed at once (§5.14).

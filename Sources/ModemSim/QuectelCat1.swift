@@ -25,6 +25,10 @@ final class QuectelCat1: Dialect {
 
     struct PingRun { var remaining: Int; var sent = 0; var times: [Int] = [] }
 
+    /// `AT+QICFG="send/auto"` per connectID: a message sent every `period` seconds.
+    struct AutoSend { var period = 0; var message: [UInt8] = []; var firstSend = 0; var generation = 0 }
+    var autoSends: [Int: AutoSend] = [:]
+
     /// `AT+QICFG=?` order, ranges and defaults (EC §2.4.1; lost defaults are 0, quectel.md X6).
     static let configOptions: [(name: String, ranges: [ClosedRange<Int>], defaults: [Int])] = [
         ("transpktsize", [1...1460], [1024]),
@@ -58,6 +62,7 @@ final class QuectelCat1: Dialect {
         dnsServers = [:]
         pings = [:]
         dnsQueries = [:]
+        autoSends = [:]
     }
 
     func bootURCs(modem: SimModem) -> [String] { ["+CFUN: 1", "+CPIN: READY"] }
@@ -528,9 +533,12 @@ final class QuectelCat1: Dialect {
             for o in Self.configOptions {
                 let ranges = o.ranges.map { r in r.count == 2 ? "(\(r.lowerBound),\(r.upperBound))" : "(\(r.lowerBound)-\(r.upperBound))" }
                 modem.respond("+QICFG: \"\(o.name)\",\(ranges.joined(separator: ","))")
+                // The manual lists "send/auto" between "tcp/retranscfg" and "formatcfg".
+                if o.name == "tcp/retranscfg" { modem.respond("+QICFG: \"send/auto\",(0-11),(0,20-65535),<msg_auto>,(0,1)") }
             }
             return .ok
         }
+        if c.form == .set, c.arguments.first?.quotedText?.lowercased() == "send/auto" { return sendAuto(c, modem) }
         guard c.form == .set, let name = c.arguments.first?.quotedText,
               let spec = Self.configOptions.first(where: { $0.name == name.lowercased() }) else { return fail(.invalidParameters) }
         let values = Array(c.arguments.dropFirst())
@@ -547,6 +555,51 @@ final class QuectelCat1: Dialect {
         }
         config[spec.name] = parsed
         return .ok
+    }
+
+    /// `AT+QICFG="send/auto",<connectID>[,<period>[,<msg_auto>[,<first_send>]]]` (EC §2.4.1):
+    /// period 0 (off) or 20-65535 s, a hex message of at most 400 bytes, and `<first_send>` 1
+    /// read as "send once at once" (the manual's sentence is ambiguous, quectel.md E20).
+    private func sendAuto(_ c: ATCommand, _ modem: SimModem) -> CommandReply {
+        let a = c.arguments
+        guard (2...5).contains(a.count), let id = a[1].integer, modem.profile.socketIDs.contains(id) else { return fail(.invalidParameters) }
+        var auto = autoSends[id] ?? AutoSend()
+        if a.count == 2 {
+            modem.respond("+QICFG: \"send/auto\",\(id),\(auto.period),\"\(Hex.encodeString(auto.message))\",\(auto.firstSend)")
+            return .ok
+        }
+        guard let period = a[2].integer, period == 0 || (20...65535).contains(period) else { return fail(.invalidParameters) }
+        auto.period = period
+        if a.count > 3 {
+            guard let hex = a[3].quotedText, let bytes = Hex.decode(hex.utf8), bytes.count <= 400 else { return fail(.invalidParameters) }
+            auto.message = bytes
+        }
+        if a.count > 4 {
+            guard let f = a[4].integer, (0...1).contains(f) else { return fail(.invalidParameters) }
+            auto.firstSend = f
+        }
+        auto.generation += 1
+        autoSends[id] = auto
+        guard period > 0, !auto.message.isEmpty else { return .ok }
+        if auto.firstSend == 1 { autoSend(id, generation: auto.generation, modem) }
+        scheduleAutoSend(id, auto, at: modem.currentTime + .seconds(period), modem)
+        return .ok
+    }
+
+    /// Due times follow the period exactly, however late the clock is advanced.
+    private func scheduleAutoSend(_ id: Int, _ auto: AutoSend, at due: Instant, _ modem: SimModem) {
+        let generation = auto.generation
+        modem.schedule(at: due) { [weak self] modem, _ in
+            guard let self, let current = self.autoSends[id], current.generation == generation else { return }
+            self.autoSend(id, generation: generation, modem)
+            self.scheduleAutoSend(id, current, at: due + .seconds(current.period), modem)
+        }
+    }
+
+    private func autoSend(_ id: Int, generation: Int, _ modem: SimModem) {
+        guard let auto = autoSends[id], auto.generation == generation,
+              let s = modem.sockets[id], s.state == .connected, s.service != .tcpListener else { return }
+        _ = modem.send(auto.message, on: s)
     }
 
     private func qisde(_ c: ATCommand, _ modem: SimModem) -> CommandReply {

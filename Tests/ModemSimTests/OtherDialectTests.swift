@@ -207,3 +207,19 @@ import Testing
         #expect(h.deliver(0, "live") == "\r\n+MIPURC: \"rtcp\",0,4,live\r\n")
     }
 }
+
+@Suite struct OneMOAckTests {
+    @Test func ackModeReportsAcknowledgedBytes() {
+        let h = ModemHarness("ML307A")
+        _ = h.take()
+        h.send("ATE0")
+        h.send("AT+MIPCFG=\"ackmode\",0,1")
+        h.send("AT+MIPOPEN=0,\"TCP\",\"127.0.0.1\",7")
+        h.net.acceptSends = false
+        #expect(h.send("AT+MIPSEND=0,5,\"hello\"") == "\r\n+MIPSEND: 0,5\r\n\r\nOK\r\n")
+        guard let s = h.modem.sockets[0] else { Issue.record("no socket"); return }
+        h.modem.handle(.sent(s.handle, count: 5), now: h.now)
+        #expect(h.take() == "\r\n+MIPURC: \"ack\",0,5\r\n")
+        #expect(h.send("AT+MIPCFG=\"ackmode\",0") == "\r\n+MIPCFG: \"ackmode\",0,1\r\n\r\nOK\r\n")
+    }
+}

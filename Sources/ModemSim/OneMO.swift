@@ -5,7 +5,9 @@ import Buffers
 ///
 /// Errors are `+CME ERROR: <err>` with the TCP/IP codes of onemo.md §12, so `AT+CMEE` starts
 /// at 1 on these models. Access modes: 0 normal (data inside `+MIPURC: "rtcp"/"rudp"`), 2 TCP
-/// stream buffer, 3 UDP packet buffer, read with `AT+MIPRD`; 1 (transparent) is not emulated.
+/// stream buffer, 3 UDP packet buffer, read with `AT+MIPRD`; 1 transparent on Cat-1 only
+/// (`CONNECT` as a URC after the open, or after `AT+MIPMODE=<id>,1`'s `OK`; `+++` answers `OK`
+/// and leaves the socket in normal mode; packets of 1024 bytes or after 200 ms, §5.7).
 /// Choices where the manual is silent: the `"rtcp"`/`"rudp"` spelling of every example; a
 /// stream-buffer notice per arrival (as the §4.4 example shows); unused ids in
 /// `AT+MIPSTATE` as `<id>,,,"INITIAL"` (as printed); "ack" reports when the kernel has taken
@@ -210,10 +212,8 @@ final class OneMO: Dialect {
         var accessMode = 0, localPort = 0
         if a.count > 4 && !a[4].isOmitted { guard let t = a[4].integer, (1...180).contains(t) else { return error(550, modem) } }
         if a.count > 5 && !a[5].isOmitted {
-            guard let m = a[5].integer, [0, 2, 3].contains(m) else {
-                // 1 = transparent: not on NB models (§5.3 footnote), not emulated on Cat-1.
-                return error(550, modem)
-            }
+            // 1 = transparent: not on NB models (§5.3 footnote).
+            guard let m = a[5].integer, (0...3).contains(m), m != 1 || !nbIoT else { return error(550, modem) }
             guard (m != 2 || type == "TCP") && (m != 3 || type == "UDP") else { return error(550, modem) }
             accessMode = m
         }
@@ -231,7 +231,23 @@ final class OneMO: Dialect {
         return .ok
     }
 
-    func opened(_ s: SimSocket, modem: SimModem, now: Instant) { modem.urc("+MIPOPEN: \(s.linkID),0") }
+    func opened(_ s: SimSocket, modem: SimModem, now: Instant) {
+        if s.accessMode == 1 {
+            // Transparent: the URC is CONNECT, and the line becomes the socket's (§5.3).
+            modem.enterTransparentWhenIdle(s, Self.transparent, now: now)
+            return
+        }
+        modem.urc("+MIPOPEN: \(s.linkID),0")
+    }
+
+    /// ML3xx: packet_size 1024 and waittm 200 ms, not configurable (§5.7).
+    static let transparent = TransparentSettings(packetSize: 1024, packetWait: .milliseconds(200))
+
+    func leftTransparent(_ s: SimSocket, modem: SimModem, now: Instant) {
+        // After +++ the connection stays open in normal mode (§5.13).
+        s.accessMode = 0
+        if !s.receive.isEmpty { dataArrived(s, modem: modem, now: now) }
+    }
 
     func openFailed(_ s: SimSocket, modem: SimModem, now: Instant) {
         modem.release(s)
@@ -364,6 +380,8 @@ final class OneMO: Dialect {
     }
 
     func dataArrived(_ s: SimSocket, modem: SimModem, now: Instant) {
+        if modem.transparentLinkID == s.linkID { modem.deliverTransparent(s); return }
+        if s.accessMode == 1 { return }  // waiting for the line to become the socket's
         let kind = s.isDatagram ? "rudp" : "rtcp"
         switch s.accessMode {
         case 2:
@@ -397,8 +415,14 @@ final class OneMO: Dialect {
             modem.respond("+MIPMODE: \(id),\(s.accessMode)")
             return .ok
         }
-        guard a.count == 2, let m = a[1].integer, [0, 2, 3].contains(m),
+        guard a.count == 2, let m = a[1].integer, (0...3).contains(m), m != 1 || !nbIoT,
               (m != 2 || !s.isDatagram) && (m != 3 || s.isDatagram) else { return error(550, modem) }
+        if m == 1 {
+            // OK, then CONNECT and data mode (§13.3).
+            s.accessMode = 1
+            modem.enterTransparentWhenIdle(s, Self.transparent, now: modem.currentTime)
+            return .ok
+        }
         let old = s.accessMode
         s.accessMode = m
         if m == 0 && old != 0 {
@@ -452,6 +476,9 @@ final class OneMO: Dialect {
     }
 
     func peerClosed(_ s: SimSocket, modem: SimModem, now: Instant) {
+        // In data mode the manual names no marker: the line returns to commands and the
+        // usual "disconn" URC follows (inferred).
+        if modem.transparentLinkID == s.linkID { modem.leaveTransparent(nil, now: now) }
         disconnect(s, reason: 1, modem)
     }
 
@@ -476,6 +503,7 @@ final class OneMO: Dialect {
     }
 
     func networkLost(modem: SimModem, now: Instant) {
+        if modem.transparentLinkID != nil { modem.leaveTransparent(nil, now: now) }
         modem.activeContexts.removeAll()
         for id in modem.sockets.keys.sorted() {
             guard let s = modem.sockets[id], s.state != .remoteClosed else { continue }

@@ -313,7 +313,8 @@ final class QuectelCat1: Dialect {
     /// `CONNECT` into transparent mode with the `transpktsize`/`transwaittm` settings (EC §2.4.1).
     private func connect(_ s: SimSocket) -> CommandReply {
         s.accessMode = 2
-        return .connect(s, packetSize: option("transpktsize"), packetWait: .milliseconds(Int64(option("transwaittm")) * 100))
+        return .connect(s, TransparentSettings(packetSize: option("transpktsize"),
+                                               packetWait: .milliseconds(Int64(option("transwaittm")) * 100)))
     }
 
     func leftTransparent(_ s: SimSocket, modem: SimModem, now: Instant) {

@@ -36,6 +36,7 @@ final class OneMO: Dialect {
     var pings: [Int: (remaining: Int, sent: Int, times: [Int])] = [:]
     /// Remote address as the host typed it, shown by AT+MIPSTATE.
     var typedAddress: [Int: String] = [:]
+    var ntpQuery: (query: Int, sync: Bool)? = nil
     /// Bytes already reported in `+MIPURC: "ack"`, per socket.
     var ackReported: [Int: Int] = [:]
 
@@ -47,6 +48,7 @@ final class OneMO: Dialect {
     func powerOnReset() {
         // MIPCFG and MIPTKA last for one power cycle (onemo.md §5); MDNSCFG is kept in NV.
         config = [:]
+        ntpQuery = nil
         ackReported = [:]
         dnsQueries = [:]
         pings = [:]
@@ -87,6 +89,7 @@ final class OneMO: Dialect {
         case "+MDNSCFG": return mdnscfg(c, modem)
         case "+MDNSGIP": return mdnsgip(c, modem)
         case "+MPING": return mping(c, modem)
+        case "+MNTP": return mntp(c, modem)
         default: return .unknown
         }
     }
@@ -581,8 +584,34 @@ final class OneMO: Dialect {
         return .ok
     }
 
+    /// §5.15: `AT+MNTP[=<server>[,<port>][,<sync>][,<timeout>]]`, positional with empty
+    /// fields allowed; `OK`, then `+MNTP: <result>[,"<time>"]` (2 = timeout).
+    private func mntp(_ c: ATCommand, _ modem: SimModem) -> CommandReply {
+        if c.form == .test { modem.respond("+MNTP: ,(0-65535),(0,1),(1-300)"); return .ok }
+        guard c.form == .set || c.form == .execute else { return error(550, modem) }
+        let a = c.arguments
+        guard a.count <= 4 else { return error(550, modem) }
+        var server = "ntp1.aliyun.com", port = 123, sync = 1, timeout = nbIoT ? 20 : 30
+        if a.count > 0 && !a[0].isOmitted { guard let s = a[0].quotedText, !s.isEmpty, s.utf8.count <= 255 else { return error(550, modem) }; server = s }
+        if a.count > 1 && !a[1].isOmitted { guard let p = a[1].integer, (0...65535).contains(p) else { return error(550, modem) }; port = p }
+        if a.count > 2 && !a[2].isOmitted { guard let v = a[2].integer, (0...1).contains(v) else { return error(550, modem) }; sync = v }
+        if a.count > 3 && !a[3].isOmitted { guard let t = a[3].integer, (1...300).contains(t) else { return error(550, modem) }; timeout = t }
+        guard ntpQuery == nil else { return error(550, modem) }
+        guard !modem.activeContexts.isEmpty else { return error(570, modem) }
+        let q = modem.newQuery()
+        ntpQuery = (q, sync == 1)
+        modem.perform(.timeSync(query: q, server: server, port: port, timeoutSeconds: timeout))
+        return .ok
+    }
+
     func queryEvent(_ event: SocketEvent, modem: SimModem, now: Instant) {
         switch event {
+        case .timeSynced(let q, let unix):
+            guard let pending = ntpQuery, pending.query == q else { return }
+            ntpQuery = nil
+            guard let unix else { modem.urc("+MNTP: 2"); return }
+            if pending.sync { modem.clock.set(unixSeconds: unix, at: now) }
+            modem.urc("+MNTP: 0,\"\(modem.clock.text(of: unix))\"")
         case .resolved(let q, let addresses):
             guard let name = dnsQueries.removeValue(forKey: q) else { return }
             let v6 = addresses.filter { $0.contains(":") }, v4 = addresses.filter { !$0.contains(":") }

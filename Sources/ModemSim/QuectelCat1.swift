@@ -28,6 +28,8 @@ final class QuectelCat1: Dialect {
     /// `AT+QICFG="send/auto"` per connectID: a message sent every `period` seconds.
     struct AutoSend { var period = 0; var message: [UInt8] = []; var firstSend = 0; var generation = 0 }
     var autoSends: [Int: AutoSend] = [:]
+    /// A running NTP query: the prefix it was asked with, its server, and auto-set.
+    var ntpQuery: (query: Int, prefix: String, server: String, port: Int, autoSet: Bool)? = nil
 
     /// `AT+QICFG=?` order, ranges and defaults (EC §2.4.1; lost defaults are 0, quectel.md X6).
     static let configOptions: [(name: String, ranges: [ClosedRange<Int>], defaults: [Int])] = [
@@ -63,6 +65,7 @@ final class QuectelCat1: Dialect {
         pings = [:]
         dnsQueries = [:]
         autoSends = [:]
+        ntpQuery = nil
     }
 
     func bootURCs(modem: SimModem) -> [String] { ["+CFUN: 1", "+CPIN: READY"] }
@@ -95,6 +98,9 @@ final class QuectelCat1: Dialect {
         case "+QIDNSCFG": return qidnscfg(c, modem)
         case "+QIDNSGIP": return qidnsgip(c, modem)
         case "+QPING": return qping(c, modem)
+        // The manual spells it AT+QNTP (contents), AT+QNTPT (section) and AT+QNTTP (example):
+        // all three work and answer with their own prefix (quectel.md X12).
+        case "+QNTP", "+QNTPT", "+QNTTP": return qntp(c, modem)
         case "+QIGETERROR":
             if c.form == .test { return .ok }
             guard c.form == .execute else { return .error }
@@ -678,8 +684,47 @@ final class QuectelCat1: Dialect {
         return .ok
     }
 
+    /// EC §2.4.15: `=<contextID>,<server>[,<port>[,<autosettime>]]`, `OK`, then
+    /// `+QNTP…: <err>,"YYYY/MM/DD,hh:mm:ss±zz"`.
+    private func qntp(_ c: ATCommand, _ modem: SimModem) -> CommandReply {
+        switch c.form {
+        case .test:
+            modem.respond("\(c.name): (1-15),<server>,(1-65535),(0,1)")
+            return .ok
+        case .read:
+            if let q = ntpQuery { modem.respond("\(q.prefix): \"\(q.server)\",\(q.port)") }
+            return .ok
+        case .execute:
+            return fail(.invalidParameters)
+        case .set:
+            let a = c.arguments
+            guard (2...4).contains(a.count), let cid = a[0].integer, (1...15).contains(cid),
+                  let server = a[1].quotedText, !server.isEmpty else { return fail(.invalidParameters) }
+            var port = 123, autoSet = 1
+            if a.count > 2 { guard let p = a[2].integer, (1...65535).contains(p) else { return fail(.invalidParameters) }; port = p }
+            if a.count > 3 { guard let v = a[3].integer, (0...1).contains(v) else { return fail(.invalidParameters) }; autoSet = v }
+            guard modem.activeContexts[cid] != nil else { return fail(.pdpBroken) }
+            guard ntpQuery == nil else { return fail(.busy) }
+            let q = modem.newQuery()
+            ntpQuery = (q, c.name, server, port, autoSet == 1)
+            modem.perform(.timeSync(query: q, server: server, port: port, timeoutSeconds: 20))
+            lastError = .success
+            return .ok
+        }
+    }
+
     func queryEvent(_ event: SocketEvent, modem: SimModem, now: Instant) {
         switch event {
+        case .timeSynced(let q, let unix):
+            guard let pending = ntpQuery, pending.query == q else { return }
+            ntpQuery = nil
+            guard let unix else {
+                lastError = .timeout
+                modem.urc("\(pending.prefix): \(QuectelError.timeout.rawValue)")
+                return
+            }
+            if pending.autoSet { modem.clock.set(unixSeconds: unix, at: now) }
+            modem.urc("\(pending.prefix): 0,\"\(modem.clock.text(of: unix, fourDigitYear: true))\"")
         case .resolved(let q, let addresses):
             guard dnsQueries.removeValue(forKey: q) != nil else { return }
             if addresses.isEmpty {

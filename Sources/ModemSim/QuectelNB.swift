@@ -43,9 +43,16 @@ final class QuectelNB: Dialect {
     }
 
     /// `+IP:` is the readiness signal (BC §2.3.1 note 4), unquoted as in its only example.
-    func bootURCs(modem: SimModem) -> [String] { ["+CPIN: READY", "+IP: \(modem.options.localAddress)"] }
+    /// BC has no PDP command: the attach brings context 1 up (AT+CGPADDR shows its address).
+    func bootURCs(modem: SimModem) -> [String] {
+        modem.activeContexts[1] = modem.options.localAddress
+        return ["+CPIN: READY", "+IP: \(modem.options.localAddress)"]
+    }
 
-    func networkBack(modem: SimModem, now: Instant) { modem.urc("+IP: \(modem.options.localAddress)") }
+    func networkBack(modem: SimModem, now: Instant) {
+        modem.activeContexts[1] = modem.options.localAddress
+        modem.urc("+IP: \(modem.options.localAddress)")
+    }
 
     private func fail(_ e: QuectelError) -> CommandReply {
         lastError = e
@@ -510,6 +517,7 @@ final class QuectelNB: Dialect {
     func accepted(listener: SimSocket, client: SocketHandle, from: RemoteEndpoint, localPort: Int, modem: SimModem, now: Instant) -> SimSocket? { nil }
 
     func networkLost(modem: SimModem, now: Instant) {
+        modem.activeContexts.removeAll()
         // BC documents no PDP URC; its sockets see the connection drop.
         for id in modem.sockets.keys.sorted() {
             guard let s = modem.sockets[id], s.state == .connected || s.state == .opening else { continue }

@@ -223,3 +223,29 @@ import Testing
         #expect(h.send("AT+MIPCFG=\"ackmode\",0") == "\r\n+MIPCFG: \"ackmode\",0,1\r\n\r\nOK\r\n")
     }
 }
+
+@Suite struct AttachTests {
+    /// BC26 has no PDP command: the attach that prints +IP: has context 1 up.
+    @Test func bc26ShowsItsAddressAfterAttach() {
+        let h = ModemHarness("BC26")
+        _ = h.take()
+        h.send("ATE0")
+        #expect(h.send("AT+CGPADDR=1") == "\r\n+CGPADDR: 1,\"10.7.157.1\"\r\n\r\nOK\r\n")
+        h.modem.inject(.networkLoss, now: h.now)
+        #expect(h.send("AT+CGPADDR=1") == "\r\n+CGPADDR: 1\r\n\r\nOK\r\n")
+        h.modem.inject(.networkBack, now: h.now)
+        #expect(h.take() == "\r\n+IP: 10.7.157.1\r\n")
+        #expect(h.send("AT+CGPADDR=1") == "\r\n+CGPADDR: 1,\"10.7.157.1\"\r\n\r\nOK\r\n")
+    }
+
+    /// EC600E follows its manual's flow: AT+QIACT=1 brings the context up.
+    @Test func ec600eActivatesWithQIACT() {
+        let h = ModemHarness("EC600E")
+        _ = h.take()
+        h.send("ATE0")
+        #expect(h.send("AT+CGPADDR=1") == "\r\n+CGPADDR: 1\r\n\r\nOK\r\n")
+        h.send("AT+QIACT=1")
+        #expect(h.send("AT+CGPADDR=1") == "\r\n+CGPADDR: 1,\"10.7.157.1\"\r\n\r\nOK\r\n")
+        #expect(h.send("AT+CGACT?") == "\r\n+CGACT: 1,1\r\n\r\nOK\r\n")
+    }
+}

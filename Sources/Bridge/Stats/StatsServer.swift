@@ -1,0 +1,260 @@
+import Buffers
+import Sys
+
+/// The stats socket: a Unix stream listener that answers `stats`, `flows`, `status`,
+/// `metrics` and `help` (see `StatsRequest`), serving many clients without ever blocking
+/// the daemon.
+///
+/// The server keeps its listener and clients in an epoll of its own, and the daemon's loop
+/// watches only that epoll's descriptor (`pollDescriptor`, readable while any client or
+/// the listener needs attention): no tokens of ours mix with the daemon's. When it is
+/// readable the daemon calls `service`, which handles at most `Limits.eventsPerService`
+/// ready descriptors and returns; anything left keeps the descriptor readable
+/// (level-triggered), so the data path gets its turn between batches.
+///
+/// Memory is bounded: at most `maxClients` clients, each with a request line of at most
+/// `StatsRequestReader.maxLineLength` bytes and replies of at most `maxPendingOutput`
+/// bytes plus one reply; a client that does not read its replies stops being read, so it
+/// cannot make the daemon queue more. A client that keeps sending bad requests is closed
+/// after `maxErrors`. When all slots are taken, a client that made no progress for
+/// `stallTimeout` is closed to make room; otherwise the newcomer gets an error line.
+public final class StatsServer {
+    public struct Limits: Sendable {
+        public var maxClients = 64
+        public var maxPendingOutput = 1 << 20
+        public var maxErrors = 8
+        public var stallTimeout: Duration = .seconds(10)
+        public var eventsPerService = 64
+        /// Bytes read from one client per readable event.
+        public var readChunk = 4096
+        public init() {}
+    }
+
+    /// The default socket path (the `--stats-socket` option's default).
+    public static let defaultPath = "/run/tun2modem/tun2modem.sock"
+
+    public let limits: Limits
+    private let listener: UnixListener
+    private let epoll: Epoll
+    private var events: EpollEventBuffer
+    private var slots: [StatsConnection?]
+    private var generation: UInt64 = 0
+    private var readBuffer: [UInt8]
+
+    /// Clients refused because every slot was taken by a live client.
+    public private(set) var refusedClients: UInt64 = 0
+    /// Clients closed to make room after stalling.
+    public private(set) var evictedClients: UInt64 = 0
+    /// Clients closed after too many bad requests.
+    public private(set) var closedForErrors: UInt64 = 0
+    /// Requests answered, errors included.
+    public private(set) var repliesQueued: UInt64 = 0
+
+    private static let listenerToken = UInt64.max
+
+    /// Listens at `path` (`@name` for the abstract namespace) with mode `permissions`,
+    /// creating missing directories.
+    /// - Throws: `SysError` from socket, bind (`EADDRINUSE`: a daemon already listens there),
+    ///   chmod or epoll.
+    public init(path: String = StatsServer.defaultPath, permissions: UInt32 = 0o660, limits: Limits = Limits()) throws(SysError) {
+        self.limits = limits
+        self.listener = try UnixListener(path: path, permissions: permissions, backlog: 64)
+        self.epoll = try Epoll()
+        self.events = EpollEventBuffer(capacity: max(1, limits.eventsPerService))
+        self.slots = Array(repeating: nil, count: max(1, limits.maxClients))
+        self.readBuffer = Array(repeating: 0, count: max(64, limits.readChunk))
+        try self.epoll.add(self.listener.descriptor.rawValue, events: .readable, token: Self.listenerToken)
+    }
+
+    /// Where the server listens.
+    public var path: String { self.listener.path }
+
+    /// The descriptor to watch for `.readable` in the daemon's epoll (the server's own
+    /// epoll). Borrowed: the server owns it.
+    public var pollDescriptor: CInt { self.epoll.descriptor.rawValue }
+
+    public var clientCount: Int { self.slots.count { $0 != nil } }
+
+    /// Reply bytes queued for all clients and not yet written.
+    public var pendingOutputBytes: Int { self.slots.reduce(0) { $0 + ($1?.pendingOutputCount ?? 0) } }
+
+    /// Accepts, reads, answers and writes whatever is ready, without waiting.
+    ///
+    /// `stats` and `flows` are asked at most once per call, and only if a request needs
+    /// them. Returns the number of descriptors handled (0: nothing was ready).
+    @discardableResult
+    public func service(now: Instant, stats: () -> DaemonStats, flows: () -> [FlowRow]) -> Int {
+        let ready: Int
+        do {
+            ready = try self.epoll.wait(into: &self.events, timeout: .zero)
+        } catch {
+            return 0
+        }
+        var snapshot = LazySnapshot()
+        for i in 0..<ready {
+            let (token, events) = self.events[i]
+            if token == Self.listenerToken {
+                self.acceptWaiting(now: now)
+                continue
+            }
+            guard let slot = self.slot(of: token), let client = self.slots[slot], client.token == token else { continue }
+            if events.contains(.error) || events.contains(.hangup) {
+                self.close(slot)
+                continue
+            }
+            if events.contains(.readable) {
+                self.read(client, slot: slot, now: now, snapshot: &snapshot, stats: stats, flows: flows)
+            }
+            guard self.slots[slot] != nil else { continue }
+            if client.pendingOutputCount > 0 && !client.flush(now: now) {
+                self.close(slot)
+                continue
+            }
+            self.updateInterest(client, slot: slot)
+        }
+        return ready
+    }
+
+    // MARK: - clients
+
+    private func acceptWaiting(now: Instant) {
+        // A bounded number per call: a connect storm must not monopolise the loop.
+        for _ in 0..<16 {
+            let accepted: FileDescriptor?
+            do {
+                accepted = try self.listener.accept()
+            } catch {
+                return   // EMFILE, ECONNABORTED...: try again on the next readable
+            }
+            guard let fd = accepted else { return }
+            guard let slot = self.freeSlot(now: now) else {
+                self.refusedClients &+= 1
+                let line = "error: too many clients (\(self.limits.maxClients)); try again later\n"
+                _ = line.utf8.withContiguousStorageIfAvailable { try? fd.send(UnsafeRawBufferPointer($0)) }
+                continue   // fd closes here
+            }
+            self.generation &+= 1
+            let token = (self.generation << 16) | UInt64(slot)
+            let client = StatsConnection(fd: fd, token: token, now: now)
+            do {
+                try self.epoll.add(client.fd.rawValue, events: .readable, token: token)
+            } catch {
+                continue
+            }
+            self.slots[slot] = client
+        }
+    }
+
+    /// A free slot, or one freed by closing the client that has been stalled longest.
+    private func freeSlot(now: Instant) -> Int? {
+        if let free = self.slots.firstIndex(where: { $0 == nil }) { return free }
+        var oldest: (slot: Int, since: Instant)?
+        for (i, c) in self.slots.enumerated() {
+            guard let c, now - c.lastProgress >= self.limits.stallTimeout else { continue }
+            if oldest == nil || c.lastProgress < oldest!.since { oldest = (i, c.lastProgress) }
+        }
+        guard let victim = oldest else { return nil }
+        self.evictedClients &+= 1
+        self.close(victim.slot)
+        return victim.slot
+    }
+
+    private func read(_ client: StatsConnection, slot: Int, now: Instant, snapshot: inout LazySnapshot,
+                      stats: () -> DaemonStats, flows: () -> [FlowRow]) {
+        let result = self.readBuffer.withUnsafeMutableBytes { buffer in
+            Result { () throws(SysError) in try client.fd.read(into: buffer) }
+        }
+        let count: Int
+        switch result {
+        case .failure:
+            self.close(slot)
+            return
+        case .success(.wouldBlock): return
+        case .success(.processed(let n)): count = n
+        }
+        if count == 0 {
+            client.inputClosed = true
+            return
+        }
+        client.lastProgress = now
+        let items = self.readBuffer.withUnsafeBytes { client.reader.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        for item in items {
+            guard !client.closeAfterFlush else { break }
+            switch item {
+            case .request(let request):
+                client.append(self.reply(to: request, now: now, snapshot: &snapshot, stats: stats, flows: flows))
+            case .error(let text):
+                client.errors += 1
+                client.append("error: \(text)\n")
+                if client.errors >= self.limits.maxErrors {
+                    client.append("error: too many bad requests (\(self.limits.maxErrors)); closing\n")
+                    client.closeAfterFlush = true
+                    self.closedForErrors &+= 1
+                }
+            }
+            self.repliesQueued &+= 1
+        }
+    }
+
+    private func reply(to request: StatsRequest, now: Instant, snapshot: inout LazySnapshot,
+                       stats: () -> DaemonStats, flows: () -> [FlowRow]) -> String {
+        switch request {
+        case .help: return StatsRequest.helpLine + "\n"
+        case .flows: return StatsJSON.flows(snapshot.flows(flows), now: now) + "\n"
+        case .stats: return StatsJSON.stats(snapshot.stats(stats), flows: snapshot.flows(flows), now: now) + "\n"
+        case .status: return StatsJSON.status(snapshot.stats(stats), flows: snapshot.flows(flows), now: now) + "\n"
+        case .metrics: return StatsMetrics.render(snapshot.stats(stats), flows: snapshot.flows(flows), now: now)
+        }
+    }
+
+    /// Watches for reading while the client may still send and its replies are under the
+    /// limit, for writing while replies are pending; a client wanting neither is done.
+    private func updateInterest(_ client: StatsConnection, slot: Int) {
+        var wanted: EpollEvents = []
+        let pending = client.pendingOutputCount
+        if !client.inputClosed && !client.closeAfterFlush && pending < self.limits.maxPendingOutput { wanted.insert(.readable) }
+        if pending > 0 { wanted.insert(.writable) }
+        if wanted.isEmpty {
+            self.close(slot)
+            return
+        }
+        guard wanted != client.interest else { return }
+        do {
+            try self.epoll.modify(client.fd.rawValue, events: wanted, token: client.token)
+            client.interest = wanted
+        } catch {
+            self.close(slot)
+        }
+    }
+
+    private func slot(of token: UInt64) -> Int? {
+        let slot = Int(token & 0xFFFF)
+        return self.slots.indices.contains(slot) ? slot : nil
+    }
+
+    private func close(_ slot: Int) {
+        guard let client = self.slots[slot] else { return }
+        try? self.epoll.delete(client.fd.rawValue)
+        self.slots[slot] = nil   // the connection's descriptor closes with it
+    }
+}
+
+/// The daemon's figures, asked for at most once per `service` call.
+private struct LazySnapshot {
+    private var cachedStats: DaemonStats?
+    private var cachedFlows: [FlowRow]?
+
+    mutating func stats(_ make: () -> DaemonStats) -> DaemonStats {
+        if let s = self.cachedStats { return s }
+        let s = make()
+        self.cachedStats = s
+        return s
+    }
+
+    mutating func flows(_ make: () -> [FlowRow]) -> [FlowRow] {
+        if let f = self.cachedFlows { return f }
+        let f = make()
+        self.cachedFlows = f
+        return f
+    }
+}

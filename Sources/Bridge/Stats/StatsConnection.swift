@@ -7,6 +7,9 @@ final class StatsConnection {
     let fd: FileDescriptor
     let token: UInt64
     var reader = StatsRequestReader()
+    /// Requests read but not yet answered because the replies reached the limit; answered
+    /// as the client drains them. At most one read's worth (`readChunk / 2` requests).
+    var deferred: ArraySlice<StatsRequestReader.Item> = []
     /// Reply bytes not yet taken by the socket, from `outputStart`.
     private(set) var output: [UInt8] = []
     private var outputStart = 0

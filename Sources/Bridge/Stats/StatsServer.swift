@@ -25,6 +25,9 @@ public final class StatsServer {
         public var maxErrors = 8
         public var stallTimeout: Duration = .seconds(10)
         public var eventsPerService = 64
+        /// Replies rendered for one client per `service` call: a client that pipelines
+        /// thousands of requests is answered over many turns of the daemon's loop.
+        public var repliesPerService = 16
         /// Bytes read from one client per readable event.
         public var readChunk = 4096
         public init() {}
@@ -110,6 +113,13 @@ public final class StatsServer {
                 self.close(slot)
                 continue
             }
+            if !client.deferred.isEmpty {
+                self.answerDeferred(client, now: now, snapshot: &snapshot, stats: stats, flows: flows)
+                if client.pendingOutputCount > 0 && !client.flush(now: now) {
+                    self.close(slot)
+                    continue
+                }
+            }
             self.updateInterest(client, slot: slot)
         }
         return ready
@@ -178,8 +188,18 @@ public final class StatsServer {
         }
         client.lastProgress = now
         let items = self.readBuffer.withUnsafeBytes { client.reader.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        for item in items {
-            guard !client.closeAfterFlush else { break }
+        client.deferred += items
+        self.answerDeferred(client, now: now, snapshot: &snapshot, stats: stats, flows: flows)
+    }
+
+    /// Answers the client's waiting requests while its unsent replies are under the limit.
+    private func answerDeferred(_ client: StatsConnection, now: Instant, snapshot: inout LazySnapshot,
+                                stats: () -> DaemonStats, flows: () -> [FlowRow]) {
+        var answered = 0
+        while let item = client.deferred.first, !client.closeAfterFlush, answered < self.limits.repliesPerService,
+              client.pendingOutputCount < self.limits.maxPendingOutput {
+            answered += 1
+            client.deferred.removeFirst()
             switch item {
             case .request(let request):
                 client.append(self.reply(to: request, now: now, snapshot: &snapshot, stats: stats, flows: flows))
@@ -189,11 +209,13 @@ public final class StatsServer {
                 if client.errors >= self.limits.maxErrors {
                     client.append("error: too many bad requests (\(self.limits.maxErrors)); closing\n")
                     client.closeAfterFlush = true
+                    client.deferred = []
                     self.closedForErrors &+= 1
                 }
             }
             self.repliesQueued &+= 1
         }
+        if client.deferred.isEmpty { client.deferred = [] }   // drop the slice's old storage
     }
 
     private func reply(to request: StatsRequest, now: Instant, snapshot: inout LazySnapshot,
@@ -207,13 +229,18 @@ public final class StatsServer {
         }
     }
 
-    /// Watches for reading while the client may still send and its replies are under the
-    /// limit, for writing while replies are pending; a client wanting neither is done.
+    /// Watches for reading while the client may still send, nothing waits and its replies
+    /// are under the limit; for writing while replies or requests wait; a client wanting
+    /// neither is done.
     private func updateInterest(_ client: StatsConnection, slot: Int) {
         var wanted: EpollEvents = []
         let pending = client.pendingOutputCount
-        if !client.inputClosed && !client.closeAfterFlush && pending < self.limits.maxPendingOutput { wanted.insert(.readable) }
-        if pending > 0 { wanted.insert(.writable) }
+        if !client.inputClosed && !client.closeAfterFlush && client.deferred.isEmpty && pending < self.limits.maxPendingOutput {
+            wanted.insert(.readable)
+        }
+        // Requests still waiting are answered on the next writable event, when the socket
+        // has room again: the same level-triggered wakeup that drains the replies.
+        if pending > 0 || !client.deferred.isEmpty { wanted.insert(.writable) }
         if wanted.isEmpty {
             self.close(slot)
             return

@@ -30,10 +30,11 @@ public enum StatsText {
         let dropList = (drops?.members ?? []).filter { $0.0 != "total" && ($0.1.uint64 ?? 0) > 0 }
         rows.append(("drops", n(drops?["total"]) + (dropList.isEmpty ? "" : ": " + dropList.map { "\($0.0) \(n($0.1))" }.joined(separator: ", "))))
         let f = j["flows"]
-        rows.append(("flows open", "\(n(f?["open"])) (\(list(f?["open_by_protocol"], all: true)))"))
-        for g in f?["open_by_state"]?.array ?? [] {
-            rows.append(("  " + (g["protocol"]?.string ?? "?") + " " + (g["state"]?.string ?? "?"), n(g["count"])))
+        let byState = (f?["open_by_state"]?.array ?? []).map {
+            ($0["protocol"]?.string ?? "?") + "/" + ($0["state"]?.string ?? "?") + " " + n($0["count"])
         }
+        rows.append(("flows open", "\(n(f?["open"])) (\(list(f?["open_by_protocol"], all: true)))"
+                     + (byState.isEmpty ? "" : "; " + byState.joined(separator: ", "))))
         rows.append(("flows opened", list(f?["opened"], all: true)))
         rows.append(("flows closed", list(f?["closed"])))
         let a = j["admission"]
@@ -99,9 +100,9 @@ public enum StatsText {
 
     // MARK: - cells
 
+    /// Labels in a column of 15; a longer label (a long AT command name) pushes its value right.
     static func table(_ rows: [(String, String)]) -> String {
-        let width = (rows.map { $0.0.count }.max() ?? 0) + 2
-        return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count) + $0.1 }.joined(separator: "\n") + "\n"
+        rows.map { $0.0 + String(repeating: " ", count: max(2, 15 - $0.0.count)) + $0.1 }.joined(separator: "\n") + "\n"
     }
 
     static func n(_ v: JSONValue?) -> String {

@@ -1,22 +1,23 @@
 import Buffers
 
-/// The transport protocol of a flow.
-public enum FlowProtocol: Int, CaseIterable, Sendable {
-    case tcp, udp, icmp
-
-    public var name: String {
-        switch self {
-        case .tcp: "tcp"
-        case .udp: "udp"
-        case .icmp: "icmp"
-        }
-    }
-}
-
 /// One open flow as `flows` lists it; the bridge builds these from its flow table when a
 /// client asks, so nothing is kept up to date for it on the hot path.
 public struct FlowRow: Sendable, Equatable {
-    public var proto: FlowProtocol
+    /// The transport protocol of a flow. Nested so it does not collide with the flow
+    /// table's own `Flows.FlowRow.Transport` (wire numbers) where both modules are imported.
+    public enum Transport: Int, CaseIterable, Sendable {
+        case tcp, udp, icmp
+
+        public var name: String {
+            switch self {
+            case .tcp: "tcp"
+            case .udp: "udp"
+            case .icmp: "icmp"
+            }
+        }
+    }
+
+    public var proto: Transport
     /// The app's side, `address:port` (`[v6]:port` for IPv6).
     public var app: String
     /// The remote side the app talks to, same form.
@@ -29,7 +30,7 @@ public struct FlowRow: Sendable, Equatable {
     public var bytesToApp: UInt64
     public var openedAt: Instant
 
-    public init(proto: FlowProtocol, app: String, remote: String, modemSocket: Int?, state: String,
+    public init(proto: Transport, app: String, remote: String, modemSocket: Int?, state: String,
                 bytesFromApp: UInt64, bytesToApp: UInt64, openedAt: Instant) {
         self.proto = proto
         self.app = app
@@ -42,12 +43,12 @@ public struct FlowRow: Sendable, Equatable {
     }
 }
 
-/// Counters with one slot per `FlowProtocol`.
+/// Counters with one slot per `FlowRow.Transport`.
 public struct PerProtocolCounts: Sendable, Equatable {
-    private var counts = [UInt64](repeating: 0, count: FlowProtocol.allCases.count)
+    private var counts = [UInt64](repeating: 0, count: FlowRow.Transport.allCases.count)
     public init() {}
-    public mutating func record(_ proto: FlowProtocol, _ amount: UInt64 = 1) { self.counts[proto.rawValue] &+= amount }
-    public subscript(proto: FlowProtocol) -> UInt64 { self.counts[proto.rawValue] }
+    public mutating func record(_ proto: FlowRow.Transport, _ amount: UInt64 = 1) { self.counts[proto.rawValue] &+= amount }
+    public subscript(proto: FlowRow.Transport) -> UInt64 { self.counts[proto.rawValue] }
 }
 
 /// Which modem socket ids are in use: one flag per id the model has.

@@ -70,7 +70,7 @@ public enum StatsJSON {
         w.key("flows"); w.beginObject()
         w.field("open", flows.count)
         w.key("open_by_protocol"); w.beginObject()
-        for p in FlowProtocol.allCases { w.field(p.name, flows.count { $0.proto == p }) }
+        for p in FlowRow.Transport.allCases { w.field(p.name, flows.count { $0.proto == p }) }
         w.endObject()
         w.key("open_by_state"); w.beginArray()
         for group in openByState(flows) {
@@ -82,7 +82,7 @@ public enum StatsJSON {
         }
         w.endArray()
         w.key("opened"); w.beginObject()
-        for p in FlowProtocol.allCases { w.field(p.name, s.flowsOpened[p]) }
+        for p in FlowRow.Transport.allCases { w.field(p.name, s.flowsOpened[p]) }
         w.endObject()
         w.key("closed"); counters(s.flowCloses, &w)
         w.endObject()
@@ -178,8 +178,8 @@ public enum StatsJSON {
     }
 
     /// Open flows grouped by protocol and state, in a stable order (protocol, then state).
-    static func openByState(_ flows: [FlowRow]) -> [(proto: FlowProtocol, state: String, count: Int)] {
-        var groups: [(proto: FlowProtocol, state: String, count: Int)] = []
+    static func openByState(_ flows: [FlowRow]) -> [(proto: FlowRow.Transport, state: String, count: Int)] {
+        var groups: [(proto: FlowRow.Transport, state: String, count: Int)] = []
         for f in flows {
             if let i = groups.firstIndex(where: { $0.proto == f.proto && $0.state == f.state }) {
                 groups[i].count += 1

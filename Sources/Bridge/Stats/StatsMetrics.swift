@@ -61,7 +61,7 @@ public enum StatsMetrics {
             p.sample("tun2modem_flows_open", labels: ["protocol": g.proto.name, "state": g.state], g.count)
         }
         p.family("tun2modem_flows_opened_total", .counter, help: "Flows opened since start, by protocol.")
-        for proto in FlowProtocol.allCases { p.sample("tun2modem_flows_opened_total", labels: ["protocol": proto.name], s.flowsOpened[proto]) }
+        for proto in FlowRow.Transport.allCases { p.sample("tun2modem_flows_opened_total", labels: ["protocol": proto.name], s.flowsOpened[proto]) }
         p.family("tun2modem_flows_closed_total", .counter, help: "Flows closed, by reason.")
         for e in s.flowCloses.entries { p.sample("tun2modem_flows_closed_total", labels: ["reason": e.name], e.count) }
 

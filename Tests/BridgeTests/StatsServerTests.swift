@@ -151,30 +151,46 @@ import Sys
         _ = stalled
     }
 
-    @Test func fullServerEvictsAStalledClientOrRefusesTheNewcomer() throws {
+    /// With every slot taken a newcomer waits in the backlog (not refused); it is served
+    /// as soon as a client leaves, or when a client stalled past the timeout is evicted.
+    @Test func fullServerMakesNewcomersWaitThenServesThem() throws {
         let path = temporarySocketPath("full")
         var limits = StatsServer.Limits()
         limits.maxClients = 2
         limits.stallTimeout = .seconds(10)
         let server = try StatsServer(path: path, limits: limits)
+        func turn(_ at: Instant) { server.service(now: at, stats: { StatsFixture.stats() }, flows: { [] }) }
+        func reply(_ fd: borrowing FileDescriptor) -> String {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let r = buffer.withUnsafeMutableBytes { b in Result { () throws(SysError) in try fd.read(into: b) } }
+            guard case .success(.processed(let n)) = r else { return "" }
+            return String(decoding: buffer[0..<n], as: UTF8.self)
+        }
+        let t0 = MonotonicClock.now()
         let a = try UnixStream.connect(path: path, nonblocking: true)
         let b = try UnixStream.connect(path: path, nonblocking: true)
-        let t0 = MonotonicClock.now()
-        server.service(now: t0, stats: { StatsFixture.stats() }, flows: { [] })
+        turn(t0)
         #expect(server.clientCount == 2)
-        // Third client within the stall timeout: refused with a line.
-        let c = try UnixStream.connect(path: path)
-        server.service(now: t0 + .seconds(1), stats: { StatsFixture.stats() }, flows: { [] })
-        var buffer = [UInt8](repeating: 0, count: 200)
-        let n = try buffer.withUnsafeMutableBytes { try c.read(into: $0) }
-        guard case .processed(let count) = n else { Issue.record("no refusal line"); return }
-        #expect(String(decoding: buffer[0..<count], as: UTF8.self) == "error: too many clients (2); try again later\n")
-        #expect(server.refusedClients == 1)
-        // Later, with both idle past the timeout: the newcomer takes the longest-stalled slot.
+        let c = try UnixStream.connect(path: path, nonblocking: true)   // succeeds: the backlog holds it
+        _ = try c.write(Array("help\n".utf8))
+        turn(t0 + .seconds(1)); turn(t0 + .seconds(1))
+        #expect(server.acceptPauses == 1)
+        #expect(reply(c).isEmpty)                                       // waiting, not refused
+        try a.close()                                                   // a leaves: c gets its slot
+        turn(t0 + .seconds(2)); turn(t0 + .seconds(2)); turn(t0 + .seconds(2))
+        #expect(reply(c) == StatsRequest.helpLine + "\n")
+        // Full again (b idle, c idle); d waits until b has stalled for 10 s, then b is evicted.
         let d = try UnixStream.connect(path: path, nonblocking: true)
-        server.service(now: t0 + .seconds(11), stats: { StatsFixture.stats() }, flows: { [] })
+        _ = try d.write(Array("help\n".utf8))
+        turn(t0 + .seconds(5)); turn(t0 + .seconds(5))
+        #expect(reply(d).isEmpty)
+        #expect(server.evictedClients == 0)
+        turn(t0 + .seconds(11)); turn(t0 + .seconds(11)); turn(t0 + .seconds(11))
         #expect(server.evictedClients == 1)
-        #expect(server.clientCount == 2)
-        _ = a; _ = b; _ = d
+        #expect(reply(d) == StatsRequest.helpLine + "\n")
+        var probe = [UInt8](repeating: 0, count: 16)
+        let eof = probe.withUnsafeMutableBytes { raw in Result { () throws(SysError) in try b.read(into: raw) } }
+        #expect((try? eof.get()) == .processed(0))                     // b was the one closed: end of file
+        _ = b; _ = c; _ = d
     }
 }

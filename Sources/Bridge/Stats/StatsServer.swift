@@ -16,8 +16,11 @@ import Sys
 /// `StatsRequestReader.maxLineLength` bytes and replies of at most `maxPendingOutput`
 /// bytes plus one reply; a client that does not read its replies stops being read, so it
 /// cannot make the daemon queue more. A client that keeps sending bad requests is closed
-/// after `maxErrors`. When all slots are taken, a client that made no progress for
-/// `stallTimeout` is closed to make room; otherwise the newcomer gets an error line.
+/// after `maxErrors`. When all slots are taken the server stops accepting, so newcomers
+/// wait in the listen backlog (their `connect` still succeeds) instead of being refused,
+/// and accepting resumes as soon as a client leaves; a client that made no progress for
+/// `stallTimeout` is closed to make room (a timer of the server's own epoll wakes it for
+/// that, so idle slots cannot be held forever).
 public final class StatsServer {
     public struct Limits: Sendable {
         public var maxClients = 64
@@ -39,13 +42,17 @@ public final class StatsServer {
     public let limits: Limits
     private let listener: UnixListener
     private let epoll: Epoll
+    /// Armed while accepting is paused: when the longest-stalled client may be evicted.
+    private let stallTimer: TimerFD
+    /// Whether the listener is in the epoll (false while every slot is taken).
+    private var accepting = true
     private var events: EpollEventBuffer
     private var slots: [StatsConnection?]
     private var generation: UInt64 = 0
     private var readBuffer: [UInt8]
 
-    /// Clients refused because every slot was taken by a live client.
-    public private(set) var refusedClients: UInt64 = 0
+    /// Times every slot was taken and accepting paused.
+    public private(set) var acceptPauses: UInt64 = 0
     /// Clients closed to make room after stalling.
     public private(set) var evictedClients: UInt64 = 0
     /// Clients closed after too many bad requests.
@@ -54,6 +61,7 @@ public final class StatsServer {
     public private(set) var repliesQueued: UInt64 = 0
 
     private static let listenerToken = UInt64.max
+    private static let stallTimerToken = UInt64.max - 1
 
     /// Listens at `path` (`@name` for the abstract namespace) with mode `permissions`,
     /// creating missing directories.
@@ -63,10 +71,12 @@ public final class StatsServer {
         self.limits = limits
         self.listener = try UnixListener(path: path, permissions: permissions, backlog: 64)
         self.epoll = try Epoll()
+        self.stallTimer = try TimerFD()
         self.events = EpollEventBuffer(capacity: max(1, limits.eventsPerService))
         self.slots = Array(repeating: nil, count: max(1, limits.maxClients))
         self.readBuffer = Array(repeating: 0, count: max(64, limits.readChunk))
         try self.epoll.add(self.listener.descriptor.rawValue, events: .readable, token: Self.listenerToken)
+        try self.epoll.add(self.stallTimer.descriptor.rawValue, events: .readable, token: Self.stallTimerToken)
     }
 
     /// Where the server listens.
@@ -94,10 +104,16 @@ public final class StatsServer {
             return 0
         }
         var snapshot = LazySnapshot()
+        var listenerReady = false
         for i in 0..<ready {
             let (token, events) = self.events[i]
             if token == Self.listenerToken {
-                self.acceptWaiting(now: now)
+                // Accepted after the clients: closes seen in this batch free their slots first.
+                listenerReady = true
+                continue
+            }
+            if token == Self.stallTimerToken {
+                _ = try? self.stallTimer.readExpirations()
                 continue
             }
             guard let slot = self.slot(of: token), let client = self.slots[slot], client.token == token else { continue }
@@ -122,6 +138,8 @@ public final class StatsServer {
             }
             self.updateInterest(client, slot: slot)
         }
+        if !self.accepting { self.evictStalled(now: now) }
+        if listenerReady && self.accepting { self.acceptWaiting(now: now) }
         return ready
     }
 
@@ -130,6 +148,10 @@ public final class StatsServer {
     private func acceptWaiting(now: Instant) {
         // A bounded number per call: a connect storm must not monopolise the loop.
         for _ in 0..<16 {
+            guard let slot = self.slots.firstIndex(where: { $0 == nil }) else {
+                self.pauseAccepting(now: now)
+                return
+            }
             let accepted: FileDescriptor?
             do {
                 accepted = try self.listener.accept()
@@ -137,12 +159,6 @@ public final class StatsServer {
                 return   // EMFILE, ECONNABORTED...: try again on the next readable
             }
             guard let fd = accepted else { return }
-            guard let slot = self.freeSlot(now: now) else {
-                self.refusedClients &+= 1
-                let line = "error: too many clients (\(self.limits.maxClients)); try again later\n"
-                _ = line.utf8.withContiguousStorageIfAvailable { try? fd.send(UnsafeRawBufferPointer($0)) }
-                continue   // fd closes here
-            }
             self.generation &+= 1
             let token = (self.generation << 16) | UInt64(slot)
             let client = StatsConnection(fd: fd, token: token, now: now)
@@ -155,18 +171,49 @@ public final class StatsServer {
         }
     }
 
-    /// A free slot, or one freed by closing the client that has been stalled longest.
-    private func freeSlot(now: Instant) -> Int? {
-        if let free = self.slots.firstIndex(where: { $0 == nil }) { return free }
+    /// Every slot is taken: stop watching the listener (newcomers wait in the backlog) and
+    /// wake when the longest-stalled client may be evicted.
+    private func pauseAccepting(now: Instant) {
+        guard self.accepting else { return }
+        if self.evictStalled(now: now) { return }
+        try? self.epoll.delete(self.listener.descriptor.rawValue)
+        self.accepting = false
+        self.acceptPauses &+= 1
+        if let oldest = self.slots.compactMap({ $0?.lastProgress }).min() {
+            try? self.stallTimer.schedule(at: oldest + self.limits.stallTimeout)
+        }
+    }
+
+    private func resumeAccepting() {
+        guard !self.accepting else { return }
+        do {
+            try self.epoll.add(self.listener.descriptor.rawValue, events: .readable, token: Self.listenerToken)
+            self.accepting = true
+            try? self.stallTimer.cancel()
+        } catch {
+            // Stay paused; the next close tries again.
+        }
+    }
+
+    /// Closes the client that has made no progress for longest, if that is at least
+    /// `stallTimeout`. Returns whether a slot was freed.
+    @discardableResult
+    private func evictStalled(now: Instant) -> Bool {
         var oldest: (slot: Int, since: Instant)?
         for (i, c) in self.slots.enumerated() {
             guard let c, now - c.lastProgress >= self.limits.stallTimeout else { continue }
-            if oldest == nil || c.lastProgress < oldest!.since { oldest = (i, c.lastProgress) }
+            if let o = oldest, o.since <= c.lastProgress { continue }
+            oldest = (i, c.lastProgress)
         }
-        guard let victim = oldest else { return nil }
+        guard let victim = oldest else {
+            if !self.accepting, let next = self.slots.compactMap({ $0?.lastProgress }).min() {
+                try? self.stallTimer.schedule(at: max(next + self.limits.stallTimeout, now + .milliseconds(1)))
+            }
+            return false
+        }
         self.evictedClients &+= 1
         self.close(victim.slot)
-        return victim.slot
+        return true
     }
 
     private func read(_ client: StatsConnection, slot: Int, now: Instant, snapshot: inout LazySnapshot,
@@ -263,6 +310,7 @@ public final class StatsServer {
         guard let client = self.slots[slot] else { return }
         try? self.epoll.delete(client.fd.rawValue)
         self.slots[slot] = nil   // the connection's descriptor closes with it
+        self.resumeAccepting()
     }
 }
 

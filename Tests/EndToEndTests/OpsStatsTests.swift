@@ -69,7 +69,7 @@ import Sys
             self.socket = "/tmp/\(prefix)-\(getpid())/stats.sock"
             self.log = "/tmp/\(prefix)-\(getpid()).log"
             self.process = try lab.spawn("app", [OpsStatsTests.builtTun2modem(), "run", "--sim", "EC600E", "--sim-netns", lab.net,
-                                                 "--baud", "921600", "--sim-arg=--baud=921600", "--route", "192.0.2.0/24",
+                                                 "--baud", "921600", "--sim-arg", "--baud", "--sim-arg", "921600", "--route", "192.0.2.0/24",
                                                  "--stats-socket", self.socket,
                                                  "--log-level", "info"], log: self.log)
         }

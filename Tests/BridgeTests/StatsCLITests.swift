@@ -77,4 +77,30 @@ import Sys
         let flows = try run(["flows"])
         #expect(flows.out.split(separator: "\n").count == 4)
     }
+
+    /// `--watch 1 --json`: one line per second while the daemon answers; when the daemon
+    /// goes away the CLI says so and exits 69.
+    @Test func watchRepeatsUntilTheDaemonGoes() throws {
+        let path = temporarySocketPath("watch")
+        var server: StatsServer? = try StatsServer(path: path)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: builtExecutable("tun2modem"))
+        p.arguments = ["status", "--json", "--watch", "1", "--socket", path]
+        let outFile = NSTemporaryDirectory() + "watch-out-\(getpid())", errFile = outFile + ".err"
+        _ = FileManager.default.createFile(atPath: outFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: errFile, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outFile); try? FileManager.default.removeItem(atPath: errFile) }
+        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outFile))
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errFile))
+        try p.run()
+        func lines() -> [String] { ((try? String(contentsOfFile: outFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        // Serve until three answers arrived (about two seconds: the CLI waits 1 s between).
+        #expect(serve(server!, stats: StatsFixture.stats(), flows: [], for: .seconds(10)) { lines().count >= 3 })
+        server = nil   // the daemon goes away: its socket closes and its file is removed
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 69)
+        #expect(lines().allSatisfy { (try? JSONValue.parse($0))?["link"]?.string == "up" })
+        let err = (try? String(contentsOfFile: errFile, encoding: .utf8)) ?? ""
+        #expect(err.hasPrefix("tun2modem status: the daemon at \(path) closed the connection"), "\(err)")
+    }
 }

@@ -76,6 +76,25 @@ import Buffers
     }
 }
 
+extension StatsConfigTests {
+    /// SIGHUP: the file edited between start and reload; the command line still wins.
+    @Test func rereadAfterTheFileChanged() throws {
+        let path = try write("device = /dev/ttyS1\nlog-level = info\nbaud = 9600\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let cli = try table.parse(arguments: ["--config", path, "--baud", "115200"])
+        let current = try ConfigFile.load(table: table, commandLine: cli)
+        try "device = /dev/ttyS2\nlog-level = debug\nbaud = 19200\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (options, plan) = try ConfigReload.reread(table: table, commandLine: cli, current: current).get()
+        #expect(options.value("log-level") == "debug")
+        #expect(options.value("baud") == "115200")             // the command line still overrides
+        #expect(plan.live == ["log-level"])
+        #expect(plan.needsRestart == ["device"])               // baud did not change in effect
+        try "device = /dev/ttyS2\nlog-level debug\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let broken = ConfigReload.reread(table: table, commandLine: cli, current: current)
+        #expect(throws: UsageError("\(path):2: expected 'key = value', got 'log-level debug'")) { try broken.get() }
+    }
+}
+
 @Suite struct StatsSystemdTests {
     final class Sent: @unchecked Sendable { var messages: [String] = [] }
 

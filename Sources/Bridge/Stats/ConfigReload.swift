@@ -38,4 +38,18 @@ public enum ConfigReload {
         }
         return plan
     }
+
+    /// What SIGHUP does with the options: read the config file again (the same `--config`,
+    /// or the default file), put the same command line on top, and compare with `current`.
+    /// - Returns: the new options and the plan; on a bad file, the error (the daemon keeps
+    ///   running with `current` and logs it).
+    public static func reread(table: OptionTable, commandLine: ParsedOptions, current: ParsedOptions,
+                              defaultPath: String = ConfigFile.defaultPath) -> Result<(options: ParsedOptions, plan: Plan), UsageError> {
+        do {
+            let options = try ConfigFile.load(table: table, commandLine: commandLine, defaultPath: defaultPath)
+            return .success((options, self.plan(old: current, new: options)))
+        } catch {
+            return .failure(error)
+        }
+    }
 }

@@ -77,6 +77,24 @@ import Testing
         }
     }
 
+    /// tun2modem-sim(1) names every option of `tun2modem-sim --help`.
+    @Test func simPageCoversEveryOption() throws {
+        let page = Self.manDirectory.appendingPathComponent("tun2modem-sim.1").path
+        guard FileManager.default.fileExists(atPath: page) else {
+            print("SKIP tun2modem-sim.1 options: the page is not in this tree yet")
+            return
+        }
+        let text = try String(contentsOfFile: page, encoding: .utf8)
+        let help = try runProgram(builtExecutable("tun2modem-sim"), ["--help"])
+        let options = help.out.components(separatedBy: "options:\n")[1].components(separatedBy: "\n\n")[0]
+            .split(separator: "\n").compactMap { line -> String? in
+                let word = line.trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init) ?? ""
+                return word.hasPrefix("--") ? String(word.dropFirst(2)) : nil
+            }
+        #expect(options.count >= 10)
+        for option in options { #expect(text.contains("Fl \\-\(option)"), "tun2modem-sim --\(option) is not in tun2modem-sim.1") }
+    }
+
     /// The long option names in `tun2modem COMMAND --help`; nil when there is no such command.
     static func options(of command: String) throws -> Set<String>? {
         let r = try runProgram(builtExecutable("tun2modem"), [command, "--help"])

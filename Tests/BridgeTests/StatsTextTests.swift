@@ -36,7 +36,7 @@ import Testing
         #expect(StatsText.status(try JSONValue.parse("[]")).contains("signal         unknown\n"))
     }
 
-    @Test(arguments: [(0.0, "0s"), (59.9, "59s"), (187, "3m07s"), (7500, "2h05m"), (277_200, "3d05h")])
+    @Test(arguments: [(0.0, "0s"), (59.9, "59s"), (187, "3m07s"), (7500, "2h05m"), (277_200, "3d05h"), (1e300, "-"), (-1, "-")])
     func durations(seconds: Double, text: String) { #expect(StatsText.duration(seconds) == text) }
 
     @Test func byteSizesAreExactBelowTenKiB() {

@@ -131,7 +131,8 @@ public enum StatsText {
 
     /// `42s`, `3m07s`, `2h05m`, `3d04h`.
     static func duration(_ seconds: Double?) -> String {
-        guard let seconds, seconds.isFinite, seconds >= 0 else { return "-" }
+        // Above ~31 000 years the number is nonsense from a broken reply, and Int(_:) would trap.
+        guard let seconds, seconds.isFinite, seconds >= 0, seconds < 1e12 else { return "-" }
         let s = Int(seconds)
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m" + two(s % 60) + "s" }

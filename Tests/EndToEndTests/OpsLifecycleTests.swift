@@ -91,22 +91,22 @@ import Sys
         let config = "/tmp/t2mops4-\(getpid()).conf"
         try "# test\nlog-level = notice\nmtu = 1500\n".write(toFile: config, atomically: true, encoding: .utf8)
         defer { unlink(config) }
-        var daemon = try lab.spawn("app", [OpsStatsTests.builtTun2modem(), "run", "--config", config, "--sim", "EC600E",
+        let daemon = try lab.spawn("app", [OpsStatsTests.builtTun2modem(), "run", "--config", config, "--sim", "EC600E",
                                            "--sim-netns", lab.net, "--stats-socket", socket], log: log)
         func logText() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
         let up = Lab.waitFor(.seconds(60)) {
             (try? StatsSocket.request(socket, "status")).flatMap { try? StatsSocket.json($0)["link"] as? String } == "up"
         }
         try #require(up, "\(logText())")
-        #expect(!logText().contains(" info "))          // notice: info lines are not written
-        try "# test\nlog-level = info\nmtu = 1400\n".write(toFile: config, atomically: true, encoding: .utf8)
+        #expect(!logText().contains(" debug "))         // notice: debug lines are not written
+        try "# test\nlog-level = debug\nmtu = 1400\n".write(toFile: config, atomically: true, encoding: .utf8)
         try daemon.send(.hangup)
         #expect(Lab.waitFor(.seconds(10)) { logText().contains("not applied (needs a restart) --mtu") }, "\(logText())")
         #expect(logText().contains("applied --log-level"))
-        // The new level is in force: an info line appears once something happens.
+        // The new level is in force: debug lines appear once something happens.
         _ = try? StatsSocket.request(socket, "status")
         _ = try lab.exec("app", ["python3", "-c", "import socket; socket.create_connection(('192.0.2.10', 7), timeout=30).close()"])
-        #expect(Lab.waitFor(.seconds(10)) { logText().contains(" info ") }, "\(logText())")
+        #expect(Lab.waitFor(.seconds(10)) { logText().contains(" debug ") }, "\(logText())")
         // A broken file: the daemon keeps running and says why.
         try "log-level debug\n".write(toFile: config, atomically: true, encoding: .utf8)
         try daemon.send(.hangup)

@@ -29,7 +29,7 @@ public struct BridgeConfig: Sendable {
     public init(apn: String? = nil, mtu: Int = 1500, maxFlows: Int = 1024,
                 tcpBufferBudget: Int = 32 << 20, admissionQueueLimit: Int = 256,
                 admissionTimeout: Duration = .seconds(30), reconcileInterval: Duration = .seconds(30),
-                halfCloseLinger: Duration = .seconds(2), sendBusyPause: Duration = .milliseconds(100),
+                halfCloseLinger: Duration = .seconds(1), sendBusyPause: Duration = .milliseconds(100),
                 bringUpBackoff: [Duration] = [.seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30)],
                 bringUpLimits: BringUpLimits = BringUpLimits()) {
         self.apn = apn

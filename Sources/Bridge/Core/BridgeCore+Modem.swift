@@ -126,7 +126,7 @@ extension BridgeCore {
     func handle(_ event: ModemEvent, now: Instant) {
         switch event {
         case .identified(let identity):
-            self.log.info("modem", "identified: \(identity)")
+            self.log.info("modem", "identified: \(identity.modelText) firmware \(identity.firmware), IMEI \(identity.imei)")
         case .bringUpProgress(let step):
             self.log.info("modem", "bring-up: \(step.rawValue) done")
         case .dataConnectionUp(let connection):
@@ -321,7 +321,7 @@ extension BridgeCore {
         self.connection = connection
         self.counters.bringUps += 1
         self.bringUpFailuresInARow = 0
-        let signal = connection.signal.map { " signal \($0)," } ?? ""
+        let signal = connection.signal.map { " CSQ \($0.rssi)," } ?? ""
         self.log.notice("modem", "data connection up: \(connection.identity.model?.rawValue ?? "modem"), "
                         + "APN '\(connection.apn)', IP \(connection.localIP),\(signal) "
                         + "\(self.driver.capabilities.socketCount) sockets")
@@ -332,6 +332,7 @@ extension BridgeCore {
         do {
             try self.driver.reconcile(now: now)
             self.leftoverCheckPending = true
+            self.leftoverCheckDeadline = now + .seconds(5)
         } catch {
             self.leftoverCheckPending = false
         }

@@ -75,6 +75,8 @@ public final class BridgeCore {
     /// After bring-up the first reconcile closes the sockets left by a previous run; no
     /// socket is opened until its answer, so no flow is given a socket still in use.
     var leftoverCheckPending = false
+    /// A modem that never answers the reconcile query must not block every open.
+    var leftoverCheckDeadline: Instant?
     /// Scratch for the IP and transport headers written in front of a payload span.
     var headerScratch = [UInt8](repeating: 0, count: 256)
     /// Set when a turn changed something the next round of `settle` must look at.
@@ -155,7 +157,7 @@ public final class BridgeCore {
     public func nextDeadline(now: Instant) -> Instant? {
         var times: [Instant] = [self.driver.nextDeadline, self.scheduler.nextDeadline, self.dns.nextDeadline,
                                 self.icmp.nextDeadline, self.udp.nextDeadline, self.reassembler.nextDeadline,
-                                self.reconcileAt].compactMap { $0 }
+                                self.reconcileAt, self.leftoverCheckPending ? self.leftoverCheckDeadline : nil].compactMap { $0 }
         if case .down(let at) = self.modemPhase { times.append(at) }
         switch self.table.pollAt() {
         case .now: times.append(now)
@@ -226,6 +228,7 @@ public final class BridgeCore {
         for _ in 0..<4 {
             self.anotherRound = false
             self.drainModemEvents(now: now)
+            if self.scheduler.queueLength > 0 { self.endLingers(now: now, all: true) }
             self.pump(now: now)
             self.dispatchDue(now: now)
             self.sweep(now: now)
@@ -235,6 +238,10 @@ public final class BridgeCore {
 
     func runTimers(now: Instant) {
         if case .down(let at) = self.modemPhase, now >= at { self.startBringUp(now: now) }
+        if self.leftoverCheckPending, let at = self.leftoverCheckDeadline, now >= at {
+            self.leftoverCheckPending = false
+            self.log.warning("modem", "no answer about leftover sockets; opening sockets anyway")
+        }
         if let at = self.reconcileAt, now >= at, self.modemPhase == .up {
             self.reconcileAt = now + self.config.reconcileInterval
             do { try self.driver.reconcile(now: now) } catch { self.counters.driverBusy += 1 }
@@ -248,17 +255,26 @@ public final class BridgeCore {
         self.icmp.expire(now: now)
         for action in self.udp.expire(now: now) { self.perform(action, now: now) }
         self.reassembler.expire(now: now)
+        self.endLingers(now: now, all: false)
         for (socket, var slot) in self.slots {
             if let t = slot.sendRetryAt, now >= t {
                 slot.sendRetryAt = nil
                 if let flow = slot.flow { self.ring.markReady(flow) }
             }
-            if let t = slot.lingerUntil, now >= t {
-                slot.lingerUntil = nil
-                slot.wantsClose = true
-                if case .tcp(let key)? = slot.flow {
-                    _ = self.table.withTCP(key) { $0.modemClosed(now: now) }
-                }
+            self.slots[socket] = slot
+        }
+    }
+
+    /// Closes the modem sockets of flows the app has half-closed once their linger is over,
+    /// or at once (`all`) when other flows wait for a socket: a scarce socket is worth more
+    /// to a waiting connection than to a possible late answer.
+    func endLingers(now: Instant, all: Bool) {
+        for (socket, var slot) in self.slots {
+            guard let t = slot.lingerUntil, all || now >= t else { continue }
+            slot.lingerUntil = nil
+            slot.wantsClose = true
+            if case .tcp(let key)? = slot.flow {
+                _ = self.table.withTCP(key) { $0.modemClosed(now: now) }
             }
             self.slots[socket] = slot
         }

@@ -65,7 +65,11 @@ final class EmulatorChild {
             throw DaemonError("the emulator tun2modem-sim is not beside tun2modem",
                               fix: "build or install both: swift build puts them in .build/debug/")
         }
-        var argv = ["--model", model.rawValue] + arguments
+        // The emulator takes "--key value" only: "--key=value" is split for it.
+        var argv = ["--model", model.rawValue] + arguments.flatMap { word -> [String] in
+            guard word.hasPrefix("--"), let eq = word.firstIndex(of: "=") else { return [word] }
+            return [String(word[..<eq]), String(word[word.index(after: eq)...])]
+        }
         var executable = sim
         if let netns {
             guard let ip = Self.findIP() else {

@@ -71,6 +71,7 @@ extension TCPEndpoint {
             // An unacceptable RST is dropped silently; anything else is ACKed and dropped ...
             if isRST { segmentsDropped += 1; return }
             ackDue = true
+            noteDuplicate(seq: seq, length: payload.count)
             if state == .timeWait && flags.contains(.fin) {
                 // TIME-WAIT: the app's FIN came again (our ACK was lost); ACK it and restart
                 // the wait (RFC 9293 §3.10.7.4 eighth).
@@ -320,6 +321,7 @@ extension TCPEndpoint {
         }
 
         let offset = segment.sequenceNumber - rcvNxt
+        if offset < 0 { noteDuplicate(seq: segment.sequenceNumber, length: min(payload.count, -offset)) }
         var end = offset + payload.count
         var finAllowed = segment.flags.contains(.fin)
         // No byte beyond an earlier FIN counts.
@@ -395,6 +397,14 @@ extension TCPEndpoint {
         default:
             break
         }
+    }
+
+    /// RFC 2883 (D-SACK): bytes the app sent again that we already had are reported in the
+    /// first SACK block of the next ACK, so the app's TCP can tell a spurious retransmission
+    /// (Linux then undoes its congestion response).
+    private mutating func noteDuplicate(seq: SeqNumber, length: Int) {
+        guard sackPermitted, length > 0, !(rcvNxt < seq + length) else { return }
+        duplicateRange = SACKBlocks.Block(left: seq, right: seq + length)
     }
 
     mutating func enterTimeWait(now: Instant) {

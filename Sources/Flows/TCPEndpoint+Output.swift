@@ -5,17 +5,18 @@ extension TCPEndpoint {
     /// Emits at most one segment to the app through `emit`, after running the timers due at
     /// `now`; returns whether it emitted one. The bridge calls it until it returns false.
     ///
-    /// `emit` gets the header and the payload spans (valid only during the call). If it
-    /// throws (the TUN is full), the endpoint's state is left as if nothing had been sent.
+    /// `emit` gets the header and the payload, one span of the send buffer valid only during
+    /// the call. If it throws (the TUN is full), the endpoint's state is left as if nothing
+    /// had been sent.
     @discardableResult
     public mutating func dispatch<E: Error>(
-        now: Instant, emit: (TCPRepr, TCPPayload) throws(E) -> Void
+        now: Instant, emit: (TCPRepr, UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(E) -> Bool {
         runTimers(now: now)
         defer { updateTimers(now: now) }
 
         if let reset = resetDue {
-            try emit(reset, .empty)
+            try emit(reset, Self.noPayload)
             resetDue = nil
             return true
         }
@@ -36,7 +37,7 @@ extension TCPEndpoint {
             // RFC 7323 §2.2: the window in a SYN segment is never scaled.
             let window = min(0xFFFF, windowOffer())
             header.windowLength = UInt16(window)
-            try emit(header, .empty)
+            try emit(header, Self.noPayload)
             rcvRight = rcvNxt + window
             lastAckSent = rcvNxt
             synAckDue = false
@@ -57,7 +58,8 @@ extension TCPEndpoint {
             // segment without moving SND.NXT.
             fastRetransmitDue = false
             if sndUna < sndMax {
-                let length = min(segmentSize, max(0, min(sndMax, finSeq) - sndUna))
+                let length = min(
+                    segmentSize, max(0, min(sndMax, finSeq) - sndUna), tx.contiguousLength(from: sndUna - txBase))
                 let fin = finQueued && sndUna + length == finSeq && finSeq < sndMax
                 if length > 0 || fin {
                     try sendSegment(seq: sndUna, length: length, fin: fin, now: now, emit: emit)
@@ -126,16 +128,21 @@ extension TCPEndpoint {
         let window = max(sndWnd, probeDue ? 1 : 0)
         let congestion = cwnd + limitedTransmit * segmentSize
         let usable = min(sndUna + window - sndNxt, sndUna + congestion - sndNxt)
-        let length = max(0, min(unsent, usable, segmentSize))
-        let finUnsent = finQueued && !(finSeq < sndNxt)
-        let fin = finUnsent && sndNxt + length == dataEnd
-        if length == 0 && !fin { return nil }
+        var length = max(0, min(unsent, usable, segmentSize))
         // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a short segment only if it empties
         // the buffer, is a probe, or fills half the largest window the app offered. Nagle
         // is off: the modem delivers in bursts, and latency matters more than header bytes.
         if length > 0, length < segmentSize, length < unsent, !probeDue, length < maxSndWnd / 2 {
             return nil
         }
+        // One payload span: a segment stops where the ring wraps (once per lap of the
+        // buffer; the next segment starts at the beginning of storage).
+        if length > 0 {
+            length = min(length, tx.contiguousLength(from: sndNxt - txBase))
+        }
+        let finUnsent = finQueued && !(finSeq < sndNxt)
+        let fin = finUnsent && sndNxt + length == dataEnd
+        if length == 0 && !fin { return nil }
         return (length, fin)
     }
 
@@ -143,7 +150,7 @@ extension TCPEndpoint {
     /// acknowledged to the app happens only after `emit` returned.
     private mutating func sendSegment<E: Error>(
         seq: SeqNumber, length: Int, fin: Bool, now: Instant,
-        emit: (TCPRepr, TCPPayload) throws(E) -> Void
+        emit: (TCPRepr, UnsafeRawBufferPointer) throws(E) -> Void
     ) throws(E) {
         var header = self.header(seq: seq, flags: fin ? [.fin] : [], now: now)
         let window = advertisedWindow()
@@ -151,12 +158,14 @@ extension TCPEndpoint {
         header.payloadLength = length
         if length > 0 { header.flags.insert(.psh) }
         let offset = max(0, seq - txBase)
-        try tx.withSpans(offset: offset, length: length) { (a, b) throws(E) in
-            try emit(header, TCPPayload(first: a, second: b))
+        try tx.withSpans(offset: offset, length: length) { (span, _) throws(E) in
+            // `length` never crosses the ring's wrap (see `nextSegment`): one span.
+            try emit(header, span)
         }
         rcvRight = window.right
         lastAckSent = rcvNxt
         ackDue = false
+        duplicateRange = nil  // a D-SACK block is reported once (RFC 2883 §4)
     }
 
     /// The common header: ports, ACK of RCV.NXT, timestamps and SACK blocks; the caller
@@ -169,14 +178,14 @@ extension TCPEndpoint {
             // RFC 7323 §4.3 (1): TSecr echoes TS.Recent.
             header.timestamp = TCPTimestamp(value: timestampValue(now), echoReply: tsRecent)
         }
-        if sackPermitted, !reassembly.isEmpty {
+        if sackPermitted, !reassembly.isEmpty || duplicateRange != nil {
             header.sackRanges = sackBlocks()
         }
         return header
     }
 
-    /// RFC 2018 §4: up to three blocks (room left next to timestamps), the one holding the
-    /// latest out-of-order arrival first.
+    /// RFC 2018 §4: up to three blocks (room left next to timestamps), a D-SACK block first
+    /// if any (RFC 2883 §4), then the one holding the latest out-of-order arrival.
     private func sackBlocks() -> SACKBlocks {
         var ranges = reassembly.ranges
         if let last = lastOutOfOrder, let i = ranges.firstIndex(where: { $0.contains(last) }), i > 0 {
@@ -184,7 +193,8 @@ extension TCPEndpoint {
             ranges.insert(r, at: 0)
         }
         var blocks = SACKBlocks()
-        for range in ranges.prefix(timestamps ? 3 : 4) {
+        if let duplicate = duplicateRange { blocks.append(duplicate) }
+        for range in ranges.prefix((timestamps ? 3 : 4) - blocks.count) {
             blocks.append(SACKBlocks.Block(left: rcvNxt + range.lowerBound, right: rcvNxt + range.upperBound))
         }
         return blocks
@@ -205,6 +215,9 @@ extension TCPEndpoint {
         let field = min(0xFFFF, max(floorField, keepField))
         return (UInt16(field), rcvNxt + (field << rcvShift))
     }
+
+    /// The payload of a segment without data.
+    static var noPayload: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 
     // MARK: - Timers
 

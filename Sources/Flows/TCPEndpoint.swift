@@ -1,29 +1,11 @@
 import Buffers
 import Wire
 
-/// Payload of an outgoing segment: one or two spans of the flow's send buffer (two when it
-/// wraps), valid only inside the `emit` closure, so the bridge can `writev` them after the
-/// headers without a copy.
-public struct TCPPayload {
-    /// The bytes up to the end of the ring's storage.
-    public let first: UnsafeRawBufferPointer
-    /// The bytes after the ring wrapped (often empty).
-    public let second: UnsafeRawBufferPointer
-
-    /// The payload's length.
-    public var count: Int { first.count + second.count }
-
-    static var empty: TCPPayload {
-        TCPPayload(
-            first: UnsafeRawBufferPointer(start: nil, count: 0),
-            second: UnsafeRawBufferPointer(start: nil, count: 0))
-    }
-}
-
 /// The daemon's end of one app TCP connection, sans-I/O: segments from the app go into
-/// `process`, segments to the app come out of `dispatch`, the bridge moves bytes between it
-/// and the modem socket with `withPendingForModem`/`modemAccepted` and `deliverFromModem`,
-/// and time is only ever the `now` it is given.
+/// `process`; segments to the app come out of `dispatch` as a header and one payload span
+/// (for `writev` without a copy); the bridge moves bytes between it and the modem socket
+/// with `withPendingForModem`/`modemAccepted` and `deliverFromModem`; and time is only
+/// ever the `now` it is given.
 ///
 /// The daemon is the passive side. The SYN-ACK is held until `modemOpened`; bytes are ACKed
 /// to the app as they enter the receive buffer, and stay there until the modem accepts
@@ -71,6 +53,8 @@ public struct TCPEndpoint {
     var reassembly = TCPReassembly()
     /// The offset (from RCV.NXT) of the latest out-of-order arrival, for SACK ordering.
     var lastOutOfOrder: Int?
+    /// Already-received bytes that arrived again, for a D-SACK block (RFC 2883).
+    var duplicateRange: SACKBlocks.Block?
     /// The FIN's sequence number once seen within the window, maybe ahead of RCV.NXT.
     var appFinSeq: SeqNumber?
     /// The app's FIN has been received in order.
@@ -276,7 +260,7 @@ public struct TCPEndpoint {
         return max(0, min(tx.room(budget: budget), windowCap - tx.count))
     }
 
-    /// Counts for the stats socket.
+    /// Buffer memory the flow holds now (both directions), for the stats socket.
     public var bytesBuffered: Int { rx.allocated + tx.allocated }
 
     // MARK: - Modem events
@@ -317,15 +301,15 @@ public struct TCPEndpoint {
     public mutating func modemAccepted(_ count: Int, now: Instant) {
         let n = min(max(0, count), rx.count)
         guard n > 0 else { return }
-        let before = windowOffer()
         rx.consume(n)
         modemProgressAt = now
         lastActivityAt = now
-        // Tell the app the window opened, once it is worth it (receiver SWS avoidance,
-        // RFC 9293 §3.8.6.2.2; the app may be stalled on a zero window).
-        // After the app's FIN it sends nothing more, so it needs no window.
+        // Tell the app the window opened once the edge it knows can move right by a
+        // worthwhile step (receiver SWS avoidance, RFC 9293 §3.8.6.2.2): the app may be
+        // stalled on a zero window. Small drains add up against the advertised edge. After
+        // the app's FIN it sends nothing more, so it needs no window.
         if state.isSynchronized, state != .synReceived, !appFinReceived,
-           windowOffer() - before >= windowUpdateThreshold {
+           (rcvNxt + windowOffer()) - rcvRight >= windowUpdateThreshold {
             ackDue = true
         }
     }
@@ -452,5 +436,14 @@ public struct TCPEndpoint {
             sourcePort: segment.destinationPort, destinationPort: segment.sourcePort,
             sequenceNumber: SeqNumber(rawValue: 0), ackNumber: segment.sequenceNumber + length,
             flags: .rst, windowLength: 0)
+    }
+}
+
+extension TCPEndpoint: CustomStringConvertible {
+    /// One line for logs: state, both sequence spaces, windows and buffers.
+    public var description: String {
+        "\(state) snd.una=\(sndUna) snd.nxt=\(sndNxt) snd.wnd=\(sndWnd) cwnd=\(cwnd) "
+            + "rcv.nxt=\(rcvNxt) rcv.wnd=\(max(0, rcvRight - rcvNxt)) "
+            + "toModem=\(rx.count) toApp=\(tx.count) rto=\(rto.timeout)"
     }
 }

@@ -100,6 +100,14 @@ struct TCPStreamBuffer {
         count -= n
     }
 
+    /// How many readable bytes from `offset` on lie in one run of storage, before the ring
+    /// wraps (a segment's payload is cut there so that it is always one span).
+    func contiguousLength(from offset: Int) -> Int {
+        guard offset >= 0, offset < count else { return 0 }
+        let at = (head + offset) % allocated
+        return min(count - offset, allocated - at)
+    }
+
     /// Calls `body` with the readable bytes `offset ..< offset + length` as one or two
     /// contiguous spans (two when they wrap around the ring). The spans are valid only
     /// inside `body`.

@@ -36,7 +36,7 @@ import Wire
         _ = table.withTCP(key) { endpoint in
             var n = 0
             while n < 1000, endpoint.dispatch(now: now, emit: { repr, payload in
-                out.append(SentSegment(repr: repr, payload: Array(payload.first) + Array(payload.second)))
+                out.append(SentSegment(repr: repr, payload: Array(payload)))
             }) { n += 1 }
         }
         return out
@@ -250,5 +250,59 @@ import Wire
         _ = table.withTCP(v4) { $0.modemOpened(now: .zero) }
         #expect(Self.drain(&table, v6, now: .zero).first?.repr.maxSegmentSize == 1440)
         #expect(Self.drain(&table, v4, now: .zero).first?.repr.maxSegmentSize == 1460)
+    }
+}
+
+extension FlowTableTests {
+    /// Random segments over a few hundred port pairs, random modem answers and clock jumps:
+    /// the table never holds more than its limit, the budget never passes its own, and once
+    /// every flow is closed and swept both are back to zero.
+    @Test(arguments: 0 ..< 5)
+    func randomTrafficKeepsTheLimits(_ seed: Int) {
+        var random = SimulationRandom(seed: UInt64(seed) &+ 77)
+        let budget = TCPBufferBudget(limit: 300_000)
+        var config = TCPConfig()
+        config.receiveBufferCapacity = 20_000
+        config.sendBufferCapacity = 20_000
+        var table = FlowTable(maxFlows: 50, tcpConfig: config, budget: budget, isnSecret: 11)
+        var now = Instant.zero
+        for _ in 0 ..< 5000 {
+            let k = Self.key(UInt16.random(in: 1000 ... 1300, using: &random))
+            let known = table[k]?.tcp
+            switch Int.random(in: 0 ..< 10, using: &random) {
+            case 0 ... 2:
+                let syn = Self.segment(k, seq: SeqNumber(rawValue: UInt32.random(in: 0 ... .max, using: &random)), ack: nil, flags: .syn)
+                if case .opened = Self.send(&table, k, syn, now: now), Int.random(in: 0 ..< 10, using: &random) < 7 {
+                    _ = table.withTCP(k) { $0.modemOpened(now: now) }
+                }
+            case 3:
+                _ = table.withTCP(k) { e in
+                    switch Int.random(in: 0 ..< 4, using: &random) {
+                    case 0: e.modemOpened(now: now)
+                    case 1: e.modemRefused(now: now)
+                    case 2: e.modemClosed(now: now)
+                    default: _ = pattern(3000).withUnsafeBytes { e.deliverFromModem($0, now: now) }
+                    }
+                }
+            case 4:
+                now = now + .milliseconds(Int64.random(in: 0 ... 5000, using: &random))
+                _ = table.sweep(now: now)
+            default:
+                // Data or an ACK from the app, in sequence if the flow is known.
+                let seq = known.map { $0.rcvNxt } ?? SeqNumber(rawValue: UInt32.random(in: 0 ... .max, using: &random))
+                let ack = known.map { $0.sndNxt } ?? SeqNumber(rawValue: 1)
+                let flags: TCPFlags = Int.random(in: 0 ..< 30, using: &random) == 0 ? .fin : []
+                Self.send(&table, k, Self.segment(k, seq: seq, ack: ack, flags: flags),
+                          pattern(Int.random(in: 0 ... 1400, using: &random)), now: now)
+            }
+            for key in table.dueTCPFlows(now: now) { _ = Self.drain(&table, key, now: now) }
+            #expect(table.count <= 50)
+            #expect(budget.reserved <= budget.limit)
+        }
+        for key in Array(table.keys) { _ = table.withTCP(key) { $0.close(now: now) } }
+        _ = table.sweep(now: now)
+        #expect(table.isEmpty)
+        #expect(budget.reserved == 0)
+        #expect(table.counters.opened > 50)
     }
 }

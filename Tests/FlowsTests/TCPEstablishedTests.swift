@@ -412,3 +412,70 @@ extension TCPEstablishedTests {
         #expect(h.endpoint.bytesToApp == 50 * 700)  // every ACK rode on the app's data
     }
 }
+
+extension TCPEstablishedTests {
+    @Test func segmentsStopWhereTheSendRingWraps() {
+        var config = TCPConfig()
+        config.sendBufferCapacity = 8192
+        var h = TCPHarness(config: config)
+        h.establish()
+        // A first lap moves the ring's head to 5000 ...
+        h.deliver(pattern(5000))
+        let first = h.recv()
+        h.appAck = h.ourISN + 5001
+        h.send(h.segment())
+        // ... so the next 5000 bytes wrap after 3192 of them.
+        h.deliver(pattern(5000, from: 5000))
+        let second = h.recv()
+        #expect(first.flatMap(\.payload) + second.flatMap(\.payload) == pattern(10_000))
+        #expect(second.map(\.payload.count) == [1460, 1460, 272, 1460, 348])
+    }
+}
+
+extension TCPEstablishedTests {
+    @Test func smallModemDrainsAddUpToAWindowUpdate() {
+        var config = TCPConfig()
+        config.receiveBufferCapacity = 8192
+        var h = TCPHarness(config: config)
+        h.establish()
+        h.sendData(pattern(8192))
+        #expect(h.recv().last?.window == 0)
+        // 500 bytes at a time: no update until the edge can move a full MSS (1460).
+        var updates: [Int] = []
+        for _ in 0 ..< 6 {
+            h.endpoint.modemAccepted(500, now: h.now)
+            updates += h.recv().map(\.window)
+        }
+        #expect(updates == [1500, 3000])  // after 1500 bytes drained, then after 3000
+    }
+}
+
+extension TCPEstablishedTests {
+    @Test func duplicateDataIsReportedWithDSACK() {
+        var h = TCPHarness(syn: TCPHarness.linuxSYN(seq: SeqNumber(rawValue: 1000)))
+        h.establish()
+        let base = h.appNext
+        h.sendData(pattern(3000))
+        _ = h.recv()
+        // The app retransmits 1000..<2000 (its ACK was late): D-SACK names those bytes.
+        h.send(h.segment(seq: base + 1000, payloadLength: 1000), Array(pattern(3000)[1000 ..< 2000]))
+        var out = h.recv()
+        #expect(out.count == 1)
+        #expect(out[0].ack == base + 3000)
+        #expect(Array(out[0].repr.sackRanges) == [SACKBlocks.Block(left: base + 1000, right: base + 2000)])
+        // Reported once only.
+        h.sendData(pattern(10, from: 3000))
+        out = h.recv()
+        #expect(out.first?.repr.sackRanges.isEmpty == true)
+        // A segment half old, half new: the old half is the D-SACK block, ahead of a hole's.
+        h.send(h.segment(seq: base + 5000, payloadLength: 100), pattern(100))
+        _ = h.recv()
+        h.send(h.segment(seq: base + 3005, payloadLength: 20), pattern(20, from: 3005))
+        out = h.recv()
+        #expect(Array(out[0].repr.sackRanges) == [
+            SACKBlocks.Block(left: base + 3005, right: base + 3010),
+            SACKBlocks.Block(left: base + 5000, right: base + 5100),
+        ])
+        #expect(h.pendingForModem() == pattern(3025))
+    }
+}

@@ -5,18 +5,21 @@ import Glibc
 import Wire
 
 /// A private network namespace with a TUN device, where a real Linux TCP socket (the "app")
-/// talks to a `TCPEndpoint` over IPv4. It needs root and `/dev/net/tun`; tests that use it
-/// are disabled (and say why) without them.
+/// talks to a `TCPEndpoint` over IPv4 or IPv6. It needs root, `/dev/net/tun` and ip(8);
+/// tests that use it are disabled (and say why) without them.
 ///
 /// Everything runs on one dedicated thread, because `unshare(CLONE_NEWNET)` moves only the
 /// calling thread into the new namespace: a pooled thread must never be moved.
 enum TCPKernelLab {
-    static let appAddress: UInt32 = 0x0A09_0001  // 10.9.0.1, the TUN's own address
-    static let remoteAddress: UInt32 = 0x0A09_0002  // 10.9.0.2, reached through the TUN
+    // The TUN has 10.9.0.1/24 and fd09::1/64; 10.9.0.2 and fd09::2 are reached through it
+    // (see `TCPKernelCodec`).
 
     static var available: Bool {
-        getuid() == 0 && access("/dev/net/tun", R_OK | W_OK) == 0 && access("/usr/sbin/ip", X_OK) == 0
-            || (getuid() == 0 && access("/dev/net/tun", R_OK | W_OK) == 0 && access("/sbin/ip", X_OK) == 0)
+        getuid() == 0 && access("/dev/net/tun", R_OK | W_OK) == 0 && ipPath != nil
+    }
+
+    static var ipPath: String? {
+        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { access($0, X_OK) == 0 }
     }
 
     struct LabError: Error, CustomStringConvertible {
@@ -36,6 +39,8 @@ enum TCPKernelLab {
                 defer { close(tun) }
                 try ip("link", "set", "lo", "up")
                 try ip("addr", "add", "10.9.0.1/24", "dev", "t2m0")
+                // nodad: usable at once, without duplicate address detection's delay.
+                try ip("-6", "addr", "add", "fd09::1/64", "dev", "t2m0", "nodad")
                 try ip("link", "set", "t2m0", "up")
                 return try body(tun)
             }
@@ -66,7 +71,7 @@ enum TCPKernelLab {
 
     /// Runs `ip` (which inherits this thread's namespace) and waits for it.
     static func ip(_ arguments: String...) throws {
-        let path = access("/usr/sbin/ip", X_OK) == 0 ? "/usr/sbin/ip" : "/sbin/ip"
+        guard let path = ipPath else { throw LabError("no ip(8)") }
         var pid: pid_t = 0
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -94,106 +99,60 @@ final class TCPKernelLabResult<R>: @unchecked Sendable {
 @_silgen_name("unshare")
 private func linuxUnshare(_ flags: Int32) -> Int32
 
-/// Just enough IPv4 and TCP to put a `TCPRepr` on the wire and take one off it, so the
-/// kernel test does not depend on anything but the endpoint. (Wire has the real codec.)
+/// IPv4 + TCP on and off the wire with Wire's views and reprs (the real codec, so these
+/// tests check Wire and the endpoint together against the kernel).
 enum TCPKernelCodec {
     struct Segment {
-        var source: UInt32
-        var destination: UInt32
+        var source: IPAddress
+        var destination: IPAddress
         var repr: TCPRepr
         var payload: [UInt8]
+        /// The whole packet, for an ICMP error that must quote it.
+        var packet: [UInt8]
     }
 
+    static let app = IPAddress.v4(IPv4Address(10, 9, 0, 1))
+    static let remote = IPAddress.v4(IPv4Address(10, 9, 0, 2))
+
+    /// A TCP segment from the app, or nil for anything else (or anything malformed).
     static func parse(_ packet: [UInt8]) -> Segment? {
-        guard packet.count >= 20, packet[0] >> 4 == 4, packet[9] == 6 else { return nil }
-        let ihl = Int(packet[0] & 0x0F) * 4
-        let total = Int(be16(packet, 2))
-        guard total <= packet.count, ihl >= 20, total >= ihl + 20 else { return nil }
-        let tcp = Array(packet[ihl ..< total])
-        let dataOffset = Int(tcp[12] >> 4) * 4
-        guard dataOffset >= 20, dataOffset <= tcp.count else { return nil }
-        let bits = tcp[13]
-        var flags: TCPFlags = []
-        if bits & 0x01 != 0 { flags.insert(.fin) }
-        if bits & 0x02 != 0 { flags.insert(.syn) }
-        if bits & 0x04 != 0 { flags.insert(.rst) }
-        if bits & 0x08 != 0 { flags.insert(.psh) }
-        var repr = TCPRepr(
-            sourcePort: be16(tcp, 0), destinationPort: be16(tcp, 2),
-            sequenceNumber: SeqNumber(rawValue: be32(tcp, 4)),
-            ackNumber: bits & 0x10 != 0 ? SeqNumber(rawValue: be32(tcp, 8)) : nil,
-            flags: flags, windowLength: be16(tcp, 14), payloadLength: tcp.count - dataOffset)
-        var i = 20
-        while i < dataOffset {
-            let kind = tcp[i]
-            if kind == 0 { break }
-            if kind == 1 { i += 1; continue }
-            guard i + 1 < dataOffset else { break }
-            let length = Int(tcp[i + 1])
-            guard length >= 2, i + length <= dataOffset else { break }
-            switch (kind, length) {
-            case (2, 4): repr.maxSegmentSize = be16(tcp, i + 2)
-            case (3, 3): repr.windowScale = min(tcp[i + 2], 14)
-            case (4, 2): repr.sackPermitted = true
-            case (8, 10): repr.timestamp = TCPTimestamp(value: be32(tcp, i + 2), echoReply: be32(tcp, i + 6))
-            default: break
-            }
-            i += length
+        packet.withUnsafeBytes { raw -> Segment? in
+            guard let ip = try? IPPacket(validating: raw), ip.protocol == .tcp, !ip.isFragment,
+                  let repr = try? TCPRepr.parse(ip.payload, source: ip.source, destination: ip.destination)
+            else { return nil }
+            let payload = Array(ip.payload[(ip.payload.count - repr.payloadLength)...])
+            return Segment(
+                source: ip.source, destination: ip.destination, repr: repr, payload: payload, packet: packet)
         }
-        return Segment(
-            source: be32(packet, 12), destination: be32(packet, 16), repr: repr,
-            payload: Array(tcp[dataOffset...]))
     }
 
-    static func emit(_ repr: TCPRepr, payload: [UInt8], source: UInt32, destination: UInt32) -> [UInt8] {
-        var options: [UInt8] = []
-        if let mss = repr.maxSegmentSize { options += [2, 4, UInt8(mss >> 8), UInt8(mss & 0xFF)] }
-        if repr.sackPermitted { options += [4, 2] }
-        if let ts = repr.timestamp { options += [1, 1, 8, 10] + bytes32(ts.value) + bytes32(ts.echoReply) }
-        if let shift = repr.windowScale { options += [1, 3, 3, shift] }
-        if !repr.sackRanges.isEmpty {
-            options += [1, 1, 5, UInt8(2 + 8 * repr.sackRanges.count)]
-            for block in repr.sackRanges { options += bytes32(block.left.rawValue) + bytes32(block.right.rawValue) }
+    /// Writes a segment to the TUN the way the bridge will: IP and TCP headers built in a
+    /// small buffer, the payload left where the endpoint holds it, one `writev`.
+    static func write(
+        _ repr: TCPRepr, payload: UnsafeRawBufferPointer, to tun: Int32,
+        from source: IPAddress = remote, toward destination: IPAddress = app
+    ) {
+        let ip = IPRepr(source: source, destination: destination, protocol: .tcp, payloadLength: repr.bufferLength)
+        var header = [UInt8](repeating: 0, count: ip.headerLength + repr.headerLength)
+        header.withUnsafeMutableBytes { buffer in
+            ip.emit(into: buffer)
+            repr.emit(
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[ip.headerLength...]),
+                source: source, destination: destination, payload: payload)
+            var pieces = [
+                iovec(iov_base: buffer.baseAddress, iov_len: buffer.count),
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: payload.baseAddress), iov_len: payload.count),
+            ]
+            _ = writev(tun, &pieces, payload.isEmpty ? 1 : 2)
         }
-        while options.count % 4 != 0 { options.append(0) }
-        var bits: UInt8 = 0
-        if repr.flags.contains(.fin) { bits |= 0x01 }
-        if repr.flags.contains(.syn) { bits |= 0x02 }
-        if repr.flags.contains(.rst) { bits |= 0x04 }
-        if repr.flags.contains(.psh) { bits |= 0x08 }
-        if repr.ackNumber != nil { bits |= 0x10 }
-        var tcp = bytes16(repr.sourcePort) + bytes16(repr.destinationPort)
-            + bytes32(repr.sequenceNumber.rawValue) + bytes32(repr.ackNumber?.rawValue ?? 0)
-            + [UInt8((20 + options.count) / 4) << 4, bits] + bytes16(repr.windowLength) + [0, 0, 0, 0]
-            + options + payload
-        let pseudo = bytes32(source) + bytes32(destination) + [0, 6] + bytes16(UInt16(tcp.count))
-        let sum = checksum(pseudo + tcp)
-        tcp[16] = UInt8(sum >> 8)
-        tcp[17] = UInt8(sum & 0xFF)
-        var ip: [UInt8] = [0x45, 0] + bytes16(UInt16(20 + tcp.count)) + [0, 0, 0x40, 0, 64, 6, 0, 0]
-            + bytes32(source) + bytes32(destination)
-        let ipSum = checksum(ip)
-        ip[10] = UInt8(ipSum >> 8)
-        ip[11] = UInt8(ipSum & 0xFF)
-        return ip + tcp
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt16 {
-        var sum: UInt32 = 0
-        var i = 0
-        while i + 1 < bytes.count {
-            sum += UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
-            i += 2
+    /// ICMP destination unreachable (host) quoting `original`, as the bridge answers a SYN
+    /// the modem has no route for.
+    static func unreachable(answering original: [UInt8]) -> [UInt8]? {
+        original.withUnsafeBytes { raw in
+            guard let ip = try? IPPacket(validating: raw) else { return nil }
+            return ICMPErrorReply.packet(answering: ip, with: .destinationUnreachable(.host))
         }
-        if i < bytes.count { sum += UInt32(bytes[i]) << 8 }
-        while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
-        return ~UInt16(sum)
     }
-
-    static func be16(_ b: [UInt8], _ i: Int) -> UInt16 { UInt16(b[i]) << 8 | UInt16(b[i + 1]) }
-    static func be32(_ b: [UInt8], _ i: Int) -> UInt32 {
-        UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
-    }
-    static func bytes16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
-    static func bytes32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
 }

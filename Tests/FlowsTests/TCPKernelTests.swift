@@ -12,6 +12,8 @@ struct TCPKernelTests {
     enum ModemBehaviour: Sendable {
         case echo
         case refuse
+        /// No route: the bridge answers the SYN with ICMP host unreachable.
+        case unreachable
         /// Echo, then reset the modem socket after this many bytes.
         case resetAfter(Int)
         /// Send this many bytes as soon as open, then close (the server speaks and hangs
@@ -31,6 +33,10 @@ struct TCPKernelTests {
         var appAbortsAfter: Int?
         /// The app connects, then stays silent this long before sending.
         var appIdle: Duration = .zero
+        /// The most bytes the modem takes per 10 ms (nil: all at once).
+        var modemRate: Int?
+        /// Once this many bytes went through, the modem takes nothing for a while.
+        var modemPause: (after: Int, duration: Duration)?
         var config = TCPConfig()
     }
 
@@ -45,6 +51,8 @@ struct TCPKernelTests {
         var segmentsFromApp = 0
         var segmentsToApp = 0
         var zeroWindowsFromApp = 0
+        var zeroWindowsToApp = 0
+        var probesFromApp = 0
         var synsFromApp = 0
         var lost = 0
         var endpointRetransmits = 0
@@ -67,6 +75,10 @@ struct TCPKernelTests {
             var endpoint: TCPEndpoint?
             var modemOpenAt: Instant?
             var modemClosedSent = false
+            var synPacket: [UInt8]?
+            var modemRateSince = Instant.zero
+            var modemRateLeft = 0
+            var pausedAt: Instant?
             var echoed = 0
 
             let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
@@ -79,7 +91,7 @@ struct TCPKernelTests {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(80).bigEndian
-            address.sin_addr.s_addr = TCPKernelLab.remoteAddress.bigEndian
+            address.sin_addr.s_addr = UInt32(0x0A09_0002).bigEndian  // 10.9.0.2
             let started = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     connect(sock, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -90,7 +102,7 @@ struct TCPKernelTests {
             var appSent = 0
             var appShutdown = false
             var connectedAt: Instant?
-            let deadline = TCPKernelLab.monotonicNow() + .seconds(20)
+            let deadline = TCPKernelLab.monotonicNow() + .seconds(10)
             var packet = [UInt8](repeating: 0, count: 65536)
 
             while TCPKernelLab.monotonicNow() < deadline {
@@ -107,7 +119,11 @@ struct TCPKernelTests {
                         continue
                     }
                     if segment.repr.windowLength == 0 && !segment.repr.flags.contains(.rst) { run.zeroWindowsFromApp += 1 }
-                    if var e = endpoint {
+                    if var e = endpoint.take() {  // take: no copy-on-write of its buffers
+                        // Linux probes a zero window with SEG.SEQ = RCV.NXT − 1 and no data.
+                        if segment.payload.isEmpty, e.state == .established, segment.repr.sequenceNumber == e.rcvNxt - 1 {
+                            run.probesFromApp += 1
+                        }
                         segment.payload.withUnsafeBytes { e.process(segment.repr, payload: $0, now: now) }
                         endpoint = e
                     } else if let e = TCPEndpoint(
@@ -117,17 +133,39 @@ struct TCPKernelTests {
                         let r = segment.repr
                         run.synOptions = "mss=\(r.maxSegmentSize.map(String.init) ?? "-") ws=\(r.windowScale.map(String.init) ?? "-") sack=\(r.sackPermitted) ts=\(r.timestamp != nil)"
                         endpoint = e
+                        synPacket = segment.packet
                         modemOpenAt = now + scenario.modemOpenDelay  // the modem takes a while
                     }
                 }
                 // The modem.
-                if var e = endpoint {
+                if var e = endpoint.take() {  // take: no copy-on-write of its buffers
                     if let at = modemOpenAt, at <= now {
                         modemOpenAt = nil
-                        if case .refuse = modem { e.modemRefused(now: now) } else { e.modemOpened(now: now) }
+                        switch modem {
+                        case .refuse: e.modemRefused(now: now)
+                        case .unreachable:
+                            e.modemUnreachable(now: now)
+                            if e.wantsUnreachable, let syn = synPacket, let icmp = TCPKernelCodec.unreachable(answering: syn) {
+                                _ = icmp.withUnsafeBytes { write(tun, $0.baseAddress, $0.count) }
+                            }
+                        default: e.modemOpened(now: now)
+                        }
                     }
-                    let room = e.roomForModemData
+                    var room = e.roomForModemData
+                    if let rate = scenario.modemRate {
+                        // A slow modem: a budget of `rate` bytes per 10 ms.
+                        if now - modemRateSince >= .milliseconds(10) {
+                            modemRateSince = now
+                            modemRateLeft = rate
+                        }
+                        room = min(room, modemRateLeft)
+                    }
+                    if let pause = scenario.modemPause, echoed >= pause.after {
+                        if pausedAt == nil { pausedAt = now }
+                        if let since = pausedAt, now - since < pause.duration { room = 0 }
+                    }
                     let echo = e.withPendingForModem { a, b in Array((Array(a) + Array(b)).prefix(room)) }
+                    modemRateLeft -= echo.count
                     if !echo.isEmpty {
                         let taken = echo.withUnsafeBytes { e.deliverFromModem($0, now: now) }
                         e.modemAccepted(taken, now: now)
@@ -151,14 +189,12 @@ struct TCPKernelTests {
                         modemClosedSent = true
                     }
                     while e.dispatch(now: now, emit: { repr, payload in
+                        if repr.windowLength == 0 && !repr.flags.contains(.rst) { run.zeroWindowsToApp += 1 }
                         if Double.random(in: 0 ..< 1, using: &random) < scenario.loss {
                             run.lost += 1
                             return
                         }
-                        let bytes = TCPKernelCodec.emit(
-                            repr, payload: Array(payload.first) + Array(payload.second),
-                            source: TCPKernelLab.remoteAddress, destination: TCPKernelLab.appAddress)
-                        _ = bytes.withUnsafeBytes { write(tun, $0.baseAddress, $0.count) }
+                        TCPKernelCodec.write(repr, payload: payload, to: tun)
                         run.segmentsToApp += 1
                     }) {}
                     endpoint = e
@@ -326,5 +362,28 @@ struct TCPKernelTests {
         #expect(run.appError == 0)
         let intact = run.appReceived == pattern(1000, seed: 9)
         #expect(intact)
+    }
+
+    @Test func noRouteIsHostUnreachable() throws {
+        let run = try Self.run(Scenario(bytes: 10, modem: .unreachable))
+        #expect(!run.appConnected)
+        #expect(run.appError == EHOSTUNREACH)
+        #expect(run.closeReason == .noRoute)
+    }
+
+    @Test func stalledModemClosesOurWindowAndTheKernelProbesIt() throws {
+        // A 16 KiB buffer toward a modem that stops for 1.5 s after 50 kB: our window
+        // closes, Linux's persist timer probes it, and the transfer resumes when the modem
+        // does.
+        var scenario = Scenario(bytes: 200_000, modemPause: (after: 50_000, duration: .milliseconds(1500)))
+        scenario.config.receiveBufferCapacity = 16384
+        let run = try Self.run(scenario)
+        #expect(run.zeroWindowsToApp > 0)
+        #expect(run.probesFromApp > 0)
+        #expect(run.appError == 0)
+        #expect(run.appReceived.count == 200_000)
+        let intact = run.appReceived == pattern(200_000, seed: 9)
+        #expect(intact)
+        #expect(run.appSawEOF)
     }
 }

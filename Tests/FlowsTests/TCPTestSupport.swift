@@ -103,9 +103,7 @@ struct TCPHarness {
         var out: [SentSegment] = []
         var guardCount = 0
         while guardCount < 10_000, endpoint.dispatch(now: now, emit: { repr, payload in
-            var bytes = Array(payload.first)
-            bytes.append(contentsOf: payload.second)
-            out.append(SentSegment(repr: repr, payload: bytes))
+            out.append(SentSegment(repr: repr, payload: Array(payload)))
         }) {
             guardCount += 1
         }

@@ -100,7 +100,7 @@ extension BridgeCore {
             do {
                 while try endpoint.dispatch(now: now, emit: { (segment, payload) throws(SinkRefused) in
                     guard self.emitTCP(segment, from: key.remoteAddress, to: key.appAddress,
-                                       payload.first, payload.second) else { throw SinkRefused() }
+                                       payload, UnsafeRawBufferPointer(start: nil, count: 0)) else { throw SinkRefused() }
                 }) {}
                 return false
             } catch {

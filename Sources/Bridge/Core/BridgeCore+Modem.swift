@@ -358,6 +358,7 @@ extension BridgeCore {
     func modemDown(reason: String, retryIn pause: Duration, now: Instant) {
         self.resetModemFlows(reason: reason, now: now)
         self.modemPhase = .down(retryAt: now + pause)
+        if pause <= .zero { self.startBringUp(now: now) }
     }
 
     func resetModemFlows(reason: String, now: Instant) {
@@ -389,6 +390,15 @@ extension BridgeCore {
     func reconcile(_ states: [ModemSocketID: ModemSocketState], now: Instant) {
         let firstCheck = self.leftoverCheckPending
         self.leftoverCheckPending = false
+        var regrant: [FlowRef] = []
+        if firstCheck {
+            // Nothing was opened while the answer was pending, so every slot is a grant only:
+            // take them back, set the leftovers aside, then grant again around them.
+            regrant = self.slots.sorted { $0.key < $1.key }.compactMap { $0.value.flow }
+            self.slots.removeAll()
+            _ = self.scheduler.releaseAll()
+        }
+        defer { for flow in regrant { self.admit(flow, now: now) } }
         for (id, state) in states.sorted(by: { $0.key < $1.key }) {
             let socket = id.rawValue
             guard socket >= 0, socket < self.scheduler.socketCount else { continue }

@@ -75,6 +75,29 @@ import Wire
         #expect(h.core.counters.admissionTimeouts == 1)
     }
 
+    @Test func aFailedSendIsRetriedAFewTimesThenTheFlowIsReset() throws {
+        let h = BridgeCoreHarness(model: .ml307a)
+        h.bringUp()
+        let c = try h.connect()
+        _ = try h.segmentsToApp()
+        let data = [UInt8](repeating: 0x5A, count: 100)
+        h.fromApp(h.tcp([], seq: 1001, ack: c.iss &+ 1, payload: data))
+        #expect(h.modem.takeRequests() == [.send(c.socket, data)])
+        for attempt in 1...3 {
+            h.modem.push(.sendFailed(ModemSocketID(c.socket), .modemError(560)))
+            h.turn()
+            #expect(h.modem.takeRequests().isEmpty, "attempt \(attempt) resent at once")
+            h.advance(.milliseconds(100 << attempt))
+            #expect(h.modem.takeRequests() == [.send(c.socket, data)], "attempt \(attempt)")
+            #expect(try h.segmentsToApp().allSatisfy { !$0.flags.contains(.rst) })
+        }
+        h.modem.push(.sendFailed(ModemSocketID(c.socket), .modemError(560)))
+        h.turn()
+        #expect(try h.segmentsToApp().contains { $0.flags.contains(.rst) })
+        #expect(h.modem.takeRequests() == [.close(c.socket)])
+        #expect(h.core.counters.sendRetries == 3)
+    }
+
     @Test func appBytesLeaveOnlyAsTheModemAcceptsThem() throws {
         let h = BridgeCoreHarness()
         h.bringUp()

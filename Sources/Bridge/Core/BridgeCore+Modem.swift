@@ -156,6 +156,16 @@ extension BridgeCore {
         case .sendFailed(let id, let error):
             guard var slot = self.slots[id.rawValue] else { return }
             slot.sending = nil
+            // "Probably gone" (ModemDriver): some modems also refuse a send their buffer
+            // cannot take right now (OneMO 560 "socket write error"). A few paced retries
+            // cost little; a socket that is really gone fails them too, or is reported closed.
+            if slot.sendFailures < Self.sendRetries, slot.flow != nil, Self.mayRetry(error) {
+                slot.sendFailures += 1
+                slot.sendRetryAt = now + self.config.sendBusyPause * (1 << slot.sendFailures)
+                self.counters.sendRetries += 1
+                self.slots[id.rawValue] = slot
+                return
+            }
             if let flow = slot.flow {
                 self.log.info("modem", "\(id): send failed (\(error)); resetting \(flow)")
                 self.fail(flow, now: now)
@@ -276,9 +286,19 @@ extension BridgeCore {
         }
     }
 
+    static let sendRetries = 3
+
+    static func mayRetry(_ error: ModemError) -> Bool {
+        switch error {
+        case .modemError, .failed, .timedOut: true
+        default: false
+        }
+    }
+
     func sendFinished(_ socket: Int, accepted n: Int, now: Instant) {
         guard var slot = self.slots[socket] else { return }
         slot.sending = nil
+        slot.sendFailures = 0
         self.slots[socket] = slot
         self.counters.bytesToModem += n
         switch slot.flow {

@@ -27,6 +27,8 @@ public struct BridgeCounters: Sendable, Equatable {
     public var flowsResetByModem = 0
     /// `SEND FAIL` answers (the modem's buffer was full).
     public var sendBusy = 0
+    /// Failed sends tried again before giving up on the flow.
+    public var sendRetries = 0
     /// Requests the driver's queue could not take at once (retried later).
     public var driverBusy = 0
     public var bringUps = 0

@@ -22,6 +22,8 @@ struct SocketSlot {
     var sending: Int?
     /// After `.sendBusy`: do not send again before this (the modem's buffer is full).
     var sendRetryAt: Instant?
+    /// Failed sends in a row (retried a few times before the flow is reset).
+    var sendFailures = 0
     /// A `read` is queued; its `.received` is due.
     var reading = false
     /// The modem said it holds data (`.dataReady`), or the peer closed and the rest must be

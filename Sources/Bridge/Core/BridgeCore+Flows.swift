@@ -55,7 +55,7 @@ extension BridgeCore {
     func admit(_ flow: FlowRef, now: Instant) {
         switch self.scheduler.request(flow, now: now) {
         case .granted(let socket):
-            self.slots[socket] = SocketSlot(flow: flow)
+            self.grant(socket, to: flow)
         case .queued(let position):
             self.counters.admissionWaits += 1
             self.log.debug("flows", "\(flow): all \(self.scheduler.socketCount) modem sockets busy; waiting (#\(position + 1))")
@@ -127,6 +127,7 @@ extension BridgeCore {
     /// The flow is over: its socket (if any) is closed once nothing is pending on it; a
     /// flow still waiting for a socket leaves the queue.
     func detach(_ flow: FlowRef, now: Instant) {
+        if case .tcp(let key) = flow { self.table.setModemSocket(nil, for: key) }
         guard let socket = self.scheduler.socket(of: flow) else {
             _ = self.scheduler.finish(flow)
             return
@@ -148,11 +149,18 @@ extension BridgeCore {
         self.anotherRound = true
     }
 
+    /// Gives `socket` to `flow` (the scheduler already did): a slot, and the flow table's
+    /// record of it for `tun2modem flows`.
+    func grant(_ socket: Int, to flow: FlowRef) {
+        self.slots[socket] = SocketSlot(flow: flow)
+        if case .tcp(let key) = flow { self.table.setModemSocket(socket, for: key) }
+    }
+
     /// The socket is free on the modem: the scheduler hands it to the longest-waiting flow.
     func freeSocket(_ socket: Int, now: Instant) {
         self.slots[socket] = nil
         if let grant = self.scheduler.release(socket: socket) {
-            self.slots[grant.socket] = SocketSlot(flow: grant.flow)
+            self.grant(grant.socket, to: grant.flow)
             self.log.debug("flows", "\(grant.flow): admitted to modem socket \(grant.socket)")
         }
         self.anotherRound = true

@@ -358,7 +358,7 @@ extension BridgeCore {
         }
         self.reconcileAt = now + self.config.reconcileInterval
         for grant in self.scheduler.admitWaiting() {
-            self.slots[grant.socket] = SocketSlot(flow: grant.flow)
+            self.grant(grant.socket, to: grant.flow)
         }
     }
 

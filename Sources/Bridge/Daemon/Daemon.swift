@@ -99,7 +99,8 @@ public final class Daemon {
                 throw DaemonError("cannot open \(path): \(error)", fix: fix)
             }
         case .emulator(let model, let netns, let arguments):
-            let child = try EmulatorChild.start(model: model, netns: netns, arguments: arguments, baud: self.settings.baud)
+            let child = try EmulatorChild.start(model: model, netns: netns, arguments: arguments,
+                                                baud: self.settings.baudGiven ? self.settings.baud : nil)
             self.emulator = child
             self.log.info("modem", "emulator \(model.rawValue) started on \(child.ptyPath)"
                           + (netns.map { " in netns \($0)" } ?? ""))

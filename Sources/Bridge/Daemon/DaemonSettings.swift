@@ -16,6 +16,8 @@ public struct DaemonSettings: Sendable {
     /// nil: detect the model (`--model auto`); the emulator's model is known.
     public var model: ModemModel?
     public var baud: Int
+    /// `--baud` was given: the emulator is throttled to it too (by default it runs unthrottled).
+    public var baudGiven: Bool
     public var rtscts: Bool
     public var apn: String?
     public var tun: String
@@ -57,6 +59,7 @@ public struct DaemonSettings: Sendable {
             self.model = known
         }
         self.baud = try o.int("baud", in: 50...4_000_000) ?? 115_200
+        self.baudGiven = o.has("baud")
         guard SerialPort.supportedBaudRates.contains(self.baud) else {
             throw UsageError("\(o.origin("baud")): \(self.baud) is not a rate Linux supports; e.g. 9600, 115200, 921600")
         }

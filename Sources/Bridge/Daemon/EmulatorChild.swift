@@ -3,8 +3,8 @@ import Modems
 import Sys
 
 /// The built-in modem emulator, `tun2modem-sim`, run as a child on a pty: found beside the
-/// daemon's own executable, started (in a network namespace through `ip netns exec` if
-/// asked), its `pty: /dev/pts/N` line read, stopped with SIGTERM when the daemon ends.
+/// daemon's own executable, started (its sockets in a network namespace, if asked: its
+/// `--netns`), its `pty: /dev/pts/N` line read, stopped with SIGTERM when the daemon ends.
 final class EmulatorChild {
     var child: ChildProcess
     /// Becomes readable when the child exits (`pidfd_open`).
@@ -50,16 +50,8 @@ final class EmulatorChild {
         return String(decoding: firstLine[slash...], as: UTF8.self)
     }
 
-    static func findIP() -> String? {
-        for candidate in ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
-        where (try? FileDescriptor.open(candidate, .readOnly)) != nil {
-            return candidate
-        }
-        return nil
-    }
-
-    /// Starts the emulator and waits (at most `timeout`) for its pty line.
-    static func start(model: ModemModel, netns: String?, arguments: [String], baud: Int,
+    /// `baud`, when given, throttles the emulator's line like a real UART at that speed.
+    static func start(model: ModemModel, netns: String?, arguments: [String], baud: Int?,
                       timeout: Duration = .seconds(10)) throws(DaemonError) -> EmulatorChild {
         guard let sim = Self.executablePath() else {
             throw DaemonError("the emulator tun2modem-sim is not beside tun2modem",
@@ -70,17 +62,15 @@ final class EmulatorChild {
             guard word.hasPrefix("--"), let eq = word.firstIndex(of: "=") else { return [word] }
             return [String(word[..<eq]), String(word[word.index(after: eq)...])]
         }
-        var executable = sim
-        if let netns {
-            guard let ip = Self.findIP() else {
-                throw DaemonError("--sim-netns needs iproute2's ip", fix: "install iproute2")
-            }
-            executable = ip
-            argv = ["netns", "exec", netns, sim] + argv
+        if let baud, !arguments.contains("--baud"), !arguments.contains(where: { $0.hasPrefix("--baud=") }) {
+            argv += ["--baud", String(baud)]
         }
+        // The emulator enters the namespace itself (setns) before it opens any socket; its
+        // pty is not namespaced, so the daemon opens it from where it is.
+        if let netns { argv += ["--netns", netns] }
         var child: ChildProcess
         do {
-            child = try ChildProcess.spawn(executable, arguments: argv, captureStandardOutput: true,
+            child = try ChildProcess.spawn(sim, arguments: argv, captureStandardOutput: true,
                                            nonblockingOutput: true)
         } catch {
             throw DaemonError("cannot start the emulator: \(error)", fix: "check \(sim)")

@@ -17,7 +17,7 @@ enum RunCommand: Subcommand {
         let options: ParsedOptions
         let settings: DaemonSettings
         do {
-            options = try self.withConfigFile(commandLine)
+            options = try ConfigFile.load(table: RunOptions.table, commandLine: commandLine)
             settings = try DaemonSettings(options)
         } catch {
             StandardError.write("tun2modem run: \(error.message)\n")
@@ -26,48 +26,27 @@ enum RunCommand: Subcommand {
         let style = Log.style(environment: { Environment.value($0) })
         let log = Log(threshold: settings.logLevel, style: style, now: { WallClock.now().description },
                       sink: { StandardStream.error.write($0) })
-        let configPath = commandLine.value("config")
+        var running = options
         let daemon: Daemon
         do {
             daemon = try Daemon(settings: settings, log: log) { log in
-                // Only the log level applies without a restart.
-                guard let reread = try? self.withConfigFile(commandLine, path: configPath),
-                      let level = reread.value("log-level").flatMap(Log.Level.init(name:)) else { return }
-                log.threshold = level
+                // SIGHUP: the file again under the same command line; only the log level
+                // applies live (ConfigReload.liveKeys), the rest is named as needing a restart.
+                switch ConfigReload.reread(table: RunOptions.table, commandLine: commandLine, current: running) {
+                case .failure(let error):
+                    log.warning("daemon", "SIGHUP: \(error.message); keeping the running options")
+                case .success(let reread):
+                    if let level = reread.options.value("log-level").flatMap(Log.Level.init(name:)) {
+                        log.threshold = level
+                    }
+                    log.notice("daemon", "SIGHUP: \(reread.plan.summary)")
+                    running = reread.options
+                }
             }
         } catch {
             StandardError.write("tun2modem run: \(error.problem)\n  fix: \(error.fix)\n")
             return .unavailable
         }
         return daemon.run() == 0 ? .ok : .software
-    }
-
-    /// The config file's options under the command line's. A missing default file is fine;
-    /// a missing `--config` file is a usage error.
-    static func withConfigFile(_ commandLine: ParsedOptions, path explicit: String? = nil) throws(UsageError) -> ParsedOptions {
-        let path = explicit ?? commandLine.value("config") ?? RunOptions.defaultConfigFile
-        guard let text = ConfigText.read(path) else {
-            if explicit != nil || commandLine.has("config") {
-                throw UsageError("--config: cannot read '\(path)'")
-            }
-            return commandLine
-        }
-        let fromFile = try RunOptions.table.parse(configText: text, path: path)
-        return fromFile.overridden(by: commandLine)
-    }
-}
-
-/// Reads a small text file whole (a config file: at most 1 MiB).
-enum ConfigText {
-    static func read(_ path: String) -> String? {
-        guard let fd = try? FileDescriptor.open(path, .readOnly) else { return nil }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while bytes.count < 1 << 20 {
-            let attempt = buffer.withUnsafeMutableBytes { raw in Result { () throws(SysError) in try fd.read(into: raw) } }
-            guard case .success(.processed(let n)) = attempt, n > 0 else { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

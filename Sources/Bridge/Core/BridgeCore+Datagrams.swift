@@ -44,6 +44,7 @@ extension BridgeCore {
     func perform(_ action: UDPAction, now: Instant, packet: IPPacket? = nil) {
         switch action {
         case .open(let id, _):
+            self.counters.udpSessionsOpened += 1
             self.admit(.udp(id), now: now)
         case .send(let id, _, let payload):
             let bytes: [UInt8]

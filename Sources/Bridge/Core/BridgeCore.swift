@@ -217,6 +217,12 @@ public final class BridgeCore {
     public var flowCounters: FlowTableCounters { self.table.counters }
     public func flowSummaries(now: Instant) -> [FlowSummary] { self.table.snapshot(now: now) }
     public var socketLimit: Int { self.scheduler.socketCount }
+    /// Modem sockets held now (open, opening or closing), by number.
+    public var socketsHeld: [Int] { self.slots.keys.sorted() }
+    public var udpDrops: UDPSessions.Drops { self.udp.drops }
+    public var dnsCounters: DNSInterceptor.Counters { self.dns.counters }
+    public var echoCounters: ICMPEcho.Counters { self.icmp.counters }
+    public var fragmentDrops: DropCounter { self.reassembler.drops }
 
     // MARK: The turn
 

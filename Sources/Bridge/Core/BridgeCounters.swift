@@ -42,6 +42,7 @@ public struct BridgeCounters: Sendable, Equatable {
     public var socketsLostByReconcile = 0
     public var dnsQueries = 0
     public var pings = 0
+    public var udpSessionsOpened = 0
     public var udpDatagramsToModem = 0
     public var udpDatagramsFromModem = 0
     /// Datagrams from the app dropped because their session's queue toward the modem was full.

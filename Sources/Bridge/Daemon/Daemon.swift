@@ -12,7 +12,7 @@ import Sys
 /// reopened with backoff while the core resets the flows it carried.
 public final class Daemon {
     private enum Token: UInt64 {
-        case tun = 1, serial, timer, signals, emulatorExit, emulatorOutput
+        case tun = 1, serial, timer, signals, emulatorExit, emulatorOutput, stats
     }
 
     let settings: DaemonSettings
@@ -25,6 +25,10 @@ public final class Daemon {
     var emulator: EmulatorChild?
     var core: BridgeCore!
     var events = EpollEventBuffer(capacity: 64)
+    /// What the stats socket reports (filled from the core when asked).
+    var stats: DaemonStats
+    var statsServer: StatsServer?
+    var life = SystemdLifecycle()
 
     private var serialWantsWritable = false
     private var armedDeadline: Instant?
@@ -39,6 +43,7 @@ public final class Daemon {
         self.settings = settings
         self.log = log
         self.reloadHook = reload
+        self.stats = DaemonStats(startedAt: MonotonicClock.now(), baud: settings.baud)
         do {
             self.epoll = try Epoll()
             self.timer = try TimerFD()
@@ -58,7 +63,18 @@ public final class Daemon {
                                      routes: settings.routes)
         log.info("tun", "\(self.tun.name): \(settings.address), MTU \(settings.mtu)"
                  + (settings.routes.isEmpty ? "" : ", routes " + settings.routes.map(\.description).joined(separator: " ")))
+        // Listening before the modem: a second daemon fails here, before touching the port.
+        do {
+            self.statsServer = try StatsServer(path: settings.statsSocket)
+        } catch {
+            throw DaemonError("cannot listen on \(settings.statsSocket): \(error)",
+                              fix: "another tun2modem may be running; or choose --stats-socket PATH")
+        }
         self.serial = try self.openSerial(firstTime: true)
+        switch settings.source {
+        case .device(let path): self.stats.modem.device = path
+        case .emulator(let model, _, _): self.stats.modem.device = "emulator \(model.rawValue)"
+        }
         if let user = settings.user {
             do {
                 let who = try Privileges.drop(toUser: user)
@@ -80,6 +96,9 @@ public final class Daemon {
                 try self.epoll.add(serial.rawDescriptor, events: .readable, token: Token.serial.rawValue)
             }
             try self.watchEmulator()
+            if let server = self.statsServer {
+                try self.epoll.add(server.pollDescriptor, events: .readable, token: Token.stats.rawValue)
+            }
         } catch {
             throw DaemonError("cannot set up the event loop: \(error)", fix: "a bug")
         }
@@ -184,7 +203,11 @@ public final class Daemon {
                     self.beginStop(info.signal, now: now)
                 case .hangup:
                     self.log.notice("daemon", "SIGHUP: reloading the config file")
+                    self.life.reloading(now: now)
                     self.reloadHook?(&self.log)
+                    if self.stats.modem.link == .up {
+                        self.life.ready(now: now, status: "modem up, \(self.core.connection?.localIP ?? "?"), on \(self.tun.name)")
+                    }
                 default:
                     break
                 }
@@ -196,6 +219,9 @@ public final class Daemon {
             if self.stopping == nil { self.serialGone("the emulator exited", now: now) }
         case .emulatorOutput?:
             for line in self.emulator?.drainOutput() ?? [] { self.log.debug("sim", line) }
+        case .stats?:
+            _ = self.statsServer?.service(now: now, stats: { self.statsSnapshot(now: now) },
+                                          flows: { FlowRow.rows(self.core.flowSummaries(now: now), now: now) })
         case nil:
             break
         }
@@ -206,11 +232,14 @@ public final class Daemon {
         let now = MonotonicClock.now()
         if let at = self.core.nextDeadline(now: now), at <= now { self.core.tick(now: now) }
         if let at = self.reopenAt, at <= now, self.stopping == nil { self.reopenSerial(now: now) }
+        if let at = self.life.nextPing, at <= now { _ = self.life.ping(now: now) }
+        self.noteModemPhase(now: now)
     }
 
     private func armTimer(now: Instant) {
         var next = self.core.nextDeadline(now: now)
         if let r = self.reopenAt { next = min(next ?? r, r) }
+        if let p = self.life.nextPing { next = min(next ?? p, p) }
         guard next != self.armedDeadline else { return }
         self.armedDeadline = next
         if let next {
@@ -247,6 +276,8 @@ public final class Daemon {
         guard let serial = self.serial else { return }
         self.log.warning("serial", "\(serial.path): \(why)")
         try? self.epoll.delete(serial.rawDescriptor)
+        self.stats.serialBytesRead &+= UInt64(clamping: serial.bytesRead)
+        self.stats.serialBytesWritten &+= UInt64(clamping: serial.bytesWritten)
         self.serial = nil
         self.serialWantsWritable = false
         self.core.serialLost(now: now)
@@ -294,6 +325,7 @@ public final class Daemon {
         guard self.stopping == nil else { return }
         self.log.notice("daemon", "\(signal): stopping; resetting \(self.core.flowCount) flow(s), closing modem sockets")
         self.stopping = now
+        self.life.stopping()
         self.core.shutdown(now: now)
     }
 

@@ -47,7 +47,7 @@ final class BridgeDaemon {
     var log: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
 
     /// How many times the modem's data connection came up so far.
-    var bringUps: Int { self.log.components(separatedBy: "data connection up").count - 1 }
+    var bringUps: Int { self.log.components(separatedBy: "data connection up:").count - 1 }
 
     /// Waits for the `n`th bring-up (the daemon is a real process: this polls its log).
     func waitForBringUp(_ n: Int = 1, within timeout: Duration = .seconds(30)) -> Bool {

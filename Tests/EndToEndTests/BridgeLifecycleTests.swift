@@ -55,6 +55,36 @@ import Sys
         #expect(help.status == 0 && help.output.contains("--sim MODEL") && help.output.contains("198.18.0.1/30"))
     }
 
+    /// `--user`: the daemon (and the emulator it starts after the drop) run unprivileged,
+    /// still stop cleanly, and the TUN goes with them.
+    @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"))
+    func dropsToUserAndStillStopsCleanly() throws {
+        let lab = try Lab(prefix: "b-user")
+        let log = "/tmp/t2m-e2e-b-user-\(getpid()).log"
+        var daemon = try lab.spawn("app", [BridgeDaemon.daemonPath, "run", "--sim", "EC600E", "--user", "nobody",
+                                           "--stats-socket", "/tmp/t2m-e2e-b-user-\(getpid()).sock"], log: log)
+        let pid = daemon.pid
+        let text = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(Lab.waitFor(.seconds(20)) { text().contains("data connection up:") }, "\(text())")
+        #expect(text().contains("running as nobody"), "\(text())")
+        let owner = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("Uid:") }
+        #expect(owner?.contains("65534") == true, "\(owner.map(String.init) ?? "no status")")
+        let emulator = BridgeLifecycleTests.childEmulator(of: pid)
+        #expect(emulator != nil)
+        try daemon.send(.terminate)
+        let deadline = MonotonicClock.now() + .seconds(10)
+        var status: Sys.ExitStatus?
+        while status == nil, MonotonicClock.now() < deadline {
+            status = try daemon.tryWait()
+            if status == nil { usleep(20_000) }
+        }
+        if status == nil { try? daemon.send(.kill); _ = try? daemon.wait() }
+        #expect(status == .exited(0), "\(text())")
+        if let emulator { #expect(kill(emulator, 0) != 0, "the emulator outlived the daemon") }
+        #expect(try lab.exec("app", ["ip", "link", "show"]).output.contains("tun2modem0") == false)
+    }
+
     static func downloadWorks(_ lab: borrowing Lab, within limit: Duration) -> Bool {
         let deadline = MonotonicClock.now() + limit
         while MonotonicClock.now() < deadline {

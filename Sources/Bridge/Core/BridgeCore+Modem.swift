@@ -330,7 +330,7 @@ extension BridgeCore {
         do {
             try self.driver.bringUp(apn: self.config.apn, limits: self.config.bringUpLimits, now: now)
             self.modemPhase = .bringingUp
-            self.log.info("modem", "bringing the data connection up (SIM, registration, PDP context)")
+            self.log.info("modem", "bring-up: starting (SIM, registration, data context)")
         } catch {
             self.log.warning("modem", "cannot start bring-up (\(error)); retrying")
             self.modemPhase = .down(retryAt: now + .seconds(1))

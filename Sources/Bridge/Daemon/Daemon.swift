@@ -70,7 +70,11 @@ public final class Daemon {
             throw DaemonError("cannot listen on \(settings.statsSocket): \(error)",
                               fix: "another tun2modem may be running; or choose --stats-socket PATH")
         }
-        self.serial = try self.openSerial(firstTime: true)
+        // The emulator (without a namespace) starts after the drop, as that user, so the
+        // daemon can still stop and restart it; a real port is opened while still root.
+        var emulatorAfterDrop = false
+        if case .emulator = settings.source, settings.user != nil { emulatorAfterDrop = true }
+        if !emulatorAfterDrop { self.serial = try self.openSerial(firstTime: true) }
         switch settings.source {
         case .device(let path): self.stats.modem.device = path
         case .emulator(let model, _, _): self.stats.modem.device = "emulator \(model.rawValue)"
@@ -83,6 +87,7 @@ public final class Daemon {
                 throw DaemonError("cannot drop to user \(user): \(error)", fix: "check --user names an existing user")
             }
         }
+        if emulatorAfterDrop { self.serial = try self.openSerial(firstTime: true) }
         let now = MonotonicClock.now()
         var config = BridgeConfig(apn: settings.apn, mtu: settings.mtu)
         config.bringUpLimits = BringUpLimits()

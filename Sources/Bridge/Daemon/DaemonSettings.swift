@@ -92,6 +92,11 @@ public struct DaemonSettings: Sendable {
         self.routes = routes
         self.persist = o.has("persist")
         self.user = o.value("user")
+        if self.user != nil, case .emulator(_, let netns?, _) = self.source {
+            // The emulator needs root to enter the namespace, and a daemon that gave up root
+            // could no longer stop it.
+            throw UsageError("--user cannot be combined with --sim-netns \(netns): the emulator needs root there")
+        }
         self.statsSocket = o.value("stats-socket") ?? RunOptions.defaultStatsSocket
         let level = o.value("log-level") ?? "info"
         guard let parsedLevel = Log.Level(name: level) else {

@@ -143,7 +143,8 @@ final class EmulatorChild {
     /// SIGTERM, then up to `grace` for it to go, then SIGKILL.
     func stop(grace: Duration = .seconds(2)) {
         guard (try? self.child.tryWait()) == nil else { return }
-        _ = try? self.child.send(.terminate)
+        // Refused (another user's process): waiting could block forever; leave it.
+        guard (try? self.child.send(.terminate)) != nil else { return }
         let deadline = MonotonicClock.now() + grace
         while MonotonicClock.now() < deadline {
             var requests = [PollRequest(fd: self.exitDescriptor.rawValue, events: .readable)]

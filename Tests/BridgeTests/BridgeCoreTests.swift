@@ -37,6 +37,18 @@ import Wire
         #expect(h.syn(appPort: 40001) == socket)
     }
 
+    @Test func anOpenThatTimesOutIsHostUnreachable() throws {
+        let h = BridgeCoreHarness()
+        h.bringUp()
+        let socket = try #require(h.syn())
+        h.modem.push(.opened(ModemSocketID(socket), .timedOut))
+        h.turn()
+        let out = h.sink.take()
+        #expect(out.count == 1)
+        // ICMP type 3 (destination unreachable), code 1 (host), quoting the app's SYN.
+        #expect(out.first.map { $0[9] == 1 && $0[20] == 3 && $0[21] == 1 } == true)
+    }
+
     @Test func synsBeyondTheSocketLimitWaitForAFreeSocket() throws {
         let h = BridgeCoreHarness(model: .sim7028)
         h.bringUp()

@@ -24,7 +24,13 @@ extension BridgeCore {
         let payload = UnsafeRawBufferPointer(rebasing: all[start...])
         let key = FlowKey(proto: .tcp, appAddress: packet.source, appPort: segment.sourcePort,
                           remoteAddress: packet.destination, remotePort: segment.destinationPort)
-        switch self.table.receiveTCP(segment, payload: payload, key: key, now: now) {
+        // The whole packet: a new flow keeps its SYN to quote in an ICMP error.
+        let whole: UnsafeRawBufferPointer
+        switch packet {
+        case .v4(let p): whole = p.bytes
+        case .v6(let p): whole = p.bytes
+        }
+        switch self.table.receiveTCP(segment, payload: payload, key: key, now: now, packet: whole) {
         case .delivered:
             self.flowHasNews(.tcp(key), now: now)
         case .opened:
@@ -66,10 +72,17 @@ extension BridgeCore {
         }
     }
 
-    /// The flow gets no modem socket: TCP gets RST, UDP an ICMP error.
-    func refuse(_ flow: FlowRef, now: Instant) {
+    /// The flow gets no modem socket: TCP gets RST ("Connection refused"), or ICMP host
+    /// unreachable when the modem's open timed out (nothing answered: no route, not a
+    /// refusal); UDP gets an ICMP error.
+    func refuse(_ flow: FlowRef, because error: ModemError? = nil, now: Instant) {
         switch flow {
         case .tcp(let key):
+            if error == .timedOut {
+                _ = self.table.withTCP(key) { $0.modemUnreachable(now: now) }
+                if let reply = self.table.unreachableReply(for: key) { self.writeToApp(reply) }
+                return
+            }
             _ = self.table.withTCP(key) { $0.modemRefused(now: now) }
         case .udp(let id):
             self.udpQueues[id] = nil

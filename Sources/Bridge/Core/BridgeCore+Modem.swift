@@ -222,7 +222,7 @@ extension BridgeCore {
             self.log.info("modem", "socket \(socket): open failed (\(error))\(slot.flow.map { "; refusing \($0)" } ?? "")")
             let flow = slot.flow
             self.freeSocket(socket, now: now)
-            if let flow { self.refuse(flow, now: now) }
+            if let flow { self.refuse(flow, because: error, now: now) }
             return
         }
         slot.phase = .open

@@ -267,6 +267,26 @@ import Wire
         #expect(h.core.counters.leftoverSocketsClosed == 2)
     }
 
+    @Test func aPeriodicReconcileFindsASocketWhoseCloseNoticeWasLost() throws {
+        let h = BridgeCoreHarness()
+        h.bringUp()
+        let a = try h.connect(appPort: 40000)
+        let b = try h.connect(appPort: 40001)
+        _ = try h.segmentsToApp()
+        h.advance(.seconds(29))
+        #expect(!h.modem.takeRequests().contains(.reconcile))
+        h.advance(.seconds(2))
+        #expect(h.modem.takeRequests() == [.reconcile])
+        // The modem lost socket a without a URC and has b half-closed by the peer.
+        h.modem.push(.socketStates([ModemSocketID(a.socket): .closed, ModemSocketID(b.socket): .closing]))
+        h.turn()
+        let out = try h.segmentsToApp()
+        #expect(out.contains { $0.flags.contains(.rst) && $0.destinationPort == 40000 })
+        #expect(h.core.counters.socketsLostByReconcile == 1)
+        // b: what is left is read before its FIN.
+        #expect(h.modem.takeRequests().contains(.read(b.socket, max: 1500)))
+    }
+
     @Test func bytesForAFlowThatIsGoneAreCountedAsLost() {
         let h = BridgeCoreHarness()
         h.bringUp()

@@ -287,6 +287,30 @@ import Wire
         #expect(h.modem.takeRequests().contains(.read(b.socket, max: 1500)))
     }
 
+    @Test func aSocketWhoseCloseAnswerWasLostIsFreedByTheReconcile() throws {
+        var config = BridgeConfig()
+        config.reconcileInterval = .seconds(10)
+        let h = BridgeCoreHarness(model: .sim7028, config: config)
+        h.bringUp()
+        let a = try h.connect(appPort: 40000)
+        _ = try h.connect(appPort: 40001)
+        h.fromApp(h.tcp(.rst, seq: 1001, appPort: 40000))
+        #expect(h.modem.takeRequests() == [.close(a.socket)])
+        // No `.closed` ever comes; a third flow waits meanwhile.
+        #expect(h.syn(appPort: 40002) == nil)
+        h.advance(.seconds(11))
+        #expect(h.modem.takeRequests() == [.reconcile])
+        h.modem.push(.socketStates([ModemSocketID(a.socket): .closed]))
+        h.turn()
+        #expect(h.modem.takeRequests() == [.open(a.socket, .tcp, "192.0.2.10", 80)])
+        // A late answer to the old close does not touch the new flow.
+        h.modem.push(.closed(ModemSocketID(a.socket)))
+        h.modem.push(.opened(ModemSocketID(a.socket), nil))
+        h.turn()
+        let out = try h.segmentsToApp()
+        #expect(out.count == 1 && out.first?.flags == .syn && out.first?.destinationPort == 40002)
+    }
+
     @Test func bytesForAFlowThatIsGoneAreCountedAsLost() {
         let h = BridgeCoreHarness()
         h.bringUp()

@@ -175,7 +175,13 @@ extension BridgeCore {
             self.slots[id.rawValue] = slot
             self.anotherRound = true
         case .closed(let id):
-            if let flow = self.slots[id.rawValue]?.flow { self.fail(flow, now: now) }
+            // The answer to our close. A slot in another phase was freed already (a
+            // reconcile found the socket closed) and granted again: the stale answer is not its.
+            guard let slot = self.slots[id.rawValue], slot.phase == .closing else {
+                self.log.debug("modem", "\(id): close answered for a socket not being closed; ignored")
+                return
+            }
+            if let flow = slot.flow { self.fail(flow, now: now) }
             self.freeSocket(id.rawValue, now: now)
         case .closedByPeer(let id):
             guard var slot = self.slots[id.rawValue] else { return }
@@ -423,6 +429,11 @@ extension BridgeCore {
             let socket = id.rawValue
             guard socket >= 0, socket < self.scheduler.socketCount else { continue }
             if var slot = self.slots[socket] {
+                if slot.phase == .closing, state == .closed, !firstCheck {
+                    // Our close's answer was lost; the modem has it closed: the socket is free.
+                    self.freeSocket(socket, now: now)
+                    continue
+                }
                 guard slot.phase == .open, slot.sending == nil, !slot.reading else { continue }
                 switch state {
                 case .closed:

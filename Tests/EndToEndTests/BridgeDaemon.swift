@@ -78,7 +78,7 @@ final class BridgeDaemon {
     /// emulator and removes the TUN. Returns its exit status.
     @discardableResult
     func stop() -> Sys.ExitStatus? {
-        guard var p = self.process.take() else { return nil }
+        guard let p = self.process.take() else { return nil }
         try? p.send(.terminate)
         let deadline = MonotonicClock.now() + .seconds(10)
         while MonotonicClock.now() < deadline {

@@ -93,7 +93,7 @@ import Sys
         let transferBody = "/tmp/t2m-e2e-\(lab.prefix)-reboot.body"
         try? FileManager.default.removeItem(atPath: transferBody)
         defer { try? FileManager.default.removeItem(atPath: transferBody) }
-        var transfer = try lab.spawn("app", ["curl", "-sS", "-m", "60", "-o", transferBody,
+        let transfer = try lab.spawn("app", ["curl", "-sS", "-m", "60", "-o", transferBody,
                                              "http://192.0.2.10/random/67108864?seed=2"], log: transferLog)
         // Reboot once the body is flowing (curl is a real process: poll its output file).
         let flowing = Lab.waitFor(.seconds(20)) {

@@ -61,7 +61,7 @@ import Sys
     func dropsToUserAndStillStopsCleanly() throws {
         let lab = try Lab(prefix: "b-user")
         let log = "/tmp/t2m-e2e-b-user-\(getpid()).log"
-        var daemon = try lab.spawn("app", [BridgeDaemon.daemonPath, "run", "--sim", "EC600E", "--user", "nobody",
+        let daemon = try lab.spawn("app", [BridgeDaemon.daemonPath, "run", "--sim", "EC600E", "--user", "nobody",
                                            "--stats-socket", "/tmp/t2m-e2e-b-user-\(getpid()).sock"], log: log)
         let pid = daemon.pid
         let text = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }

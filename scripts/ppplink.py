@@ -10,11 +10,14 @@ framed exactly as pppd's data phase puts it on the wire:
   ACCM 0 (no control characters escaped); one flag byte between frames; no VJ compression.
 
 Each direction is a line of baud/10 bytes per second (8N1). A frame is delivered when its
-last byte has crossed the line; the receiving side unstuffs it and checks its FCS, dropping
-(and counting) a bad one. While a line's backlog exceeds one frame the tool stops reading
-that TUN, so the kernel queues packets as it would in front of a real tty.
+last byte has crossed the line, plus --latency-ms (a one-way radio delay, the same for both
+directions, so a round trip gains twice it; the line itself stays busy only for the bytes'
+own time); the receiving side unstuffs it and checks its FCS, dropping (and counting) a bad
+one. While a line's untransmitted backlog exceeds one frame the tool stops reading that TUN,
+so the kernel queues packets as it would in front of a real tty.
 
   ppplink.py --baud N --a-netns NS --a-addr CIDR --b-netns NS --b-addr CIDR [--mtu 1500]
+             [--latency-ms N]
   ppplink.py --self-test
 """
 import argparse, fcntl, os, select, signal, struct, subprocess, sys, time
@@ -86,6 +89,25 @@ def self_test():
             corrupt = bytearray(wire[:-1]); corrupt[len(corrupt) // 2] ^= 0x01
             assert decode(bytes(corrupt)) != pkt
     assert fcs16(b"123456789") ^ 0xFFFF == 0x906E  # the CRC-16/X-25 check value
+    # The line's clock: 1000 B/s, 50 ms one-way delay; a packet with no 0x7E/0x7D in it.
+    r, w = os.pipe()
+    try:
+        line, pkt = Line(1000.0, w, delay=0.05), bytes([0x45]) + bytes(96)
+        line.send(pkt, now=10.0)
+        wire = len(encode(pkt)) + 1  # the opening flag after idle time
+        assert line.line_bytes == wire and abs(line.backlog(10.0) - wire) < 1e-6
+        line.send(pkt, now=10.0)  # back to back: no second opening flag
+        assert line.line_bytes == 2 * wire - 1
+        first = 10.0 + wire / 1000.0 + 0.05
+        assert abs(line.next_event(10.0, 10_000) - first) < 1e-9
+        line.deliver(first - 0.001)
+        assert line.frames == 0  # the last byte has left, but the radio delay has not passed
+        line.deliver(first)
+        assert line.frames == 1 and os.read(r, 4096) == pkt
+        # Only untransmitted bytes count as backlog, so reading resumes before delivery.
+        assert line.backlog(10.0 + (2 * wire - 1) / 1000.0) < 1e-6
+    finally:
+        os.close(r); os.close(w)
     print("ppplink: self-test passed")
 
 
@@ -103,14 +125,18 @@ def ip(*args):
 
 
 class Line:
-    """One direction of the UART: frames leave at baud/10 bytes per second."""
+    """One direction of the UART: frames leave at baud/10 bytes per second and arrive
+    `delay` seconds after their last byte has left."""
 
-    def __init__(self, rate, out_fd):
-        self.rate, self.out_fd = rate, out_fd
+    def __init__(self, rate, out_fd, delay=0.0):
+        self.rate, self.out_fd, self.delay = rate, out_fd, delay
         self.free_at = 0.0
-        self.in_flight = []  # (arrival time, stuffed frame)
-        self.backlog = 0
+        self.in_flight = []  # (arrival time, stuffed frame), in arrival order
         self.frames = self.line_bytes = self.bad_fcs = self.write_drops = 0
+
+    def backlog(self, now):
+        """Bytes still waiting to cross the line (those already sent are only in flight)."""
+        return max(0.0, self.free_at - now) * self.rate
 
     def send(self, packet, now):
         frame = encode(packet)
@@ -118,14 +144,12 @@ class Line:
         # A flag opens the line after idle time; back-to-back frames share one flag.
         wire = len(frame) + (1 if start > self.free_at else 0)
         self.free_at = start + wire / self.rate
-        self.in_flight.append((self.free_at, frame))
-        self.backlog += wire
+        self.in_flight.append((self.free_at + self.delay, frame))
         self.line_bytes += wire
 
     def deliver(self, now):
         while self.in_flight and self.in_flight[0][0] <= now:
             _, frame = self.in_flight.pop(0)
-            self.backlog -= len(frame)
             packet = decode(frame[:-1])
             if packet is None:
                 self.bad_fcs += 1
@@ -136,8 +160,12 @@ class Line:
             except BlockingIOError:
                 self.write_drops += 1
 
-    def next_event(self):
-        return self.in_flight[0][0] if self.in_flight else None
+    def next_event(self, now, limit):
+        """The next time something changes: a delivery, or the backlog falling under `limit`."""
+        times = [self.in_flight[0][0]] if self.in_flight else []
+        if self.backlog(now) >= limit:
+            times.append(self.free_at - limit / self.rate)
+        return min(times) if times else None
 
 
 def run(a):
@@ -147,18 +175,20 @@ def run(a):
         ip("link", "set", name, "netns", ns)
         ip("-n", ns, "link", "set", name, "mtu", str(a.mtu), "up")
         ip("-n", ns, "addr", "add", addr, "dev", name)
-    lines = {fa: Line(rate, fb), fb: Line(rate, fa)}
+    delay = a.latency_ms / 1000.0
+    lines = {fa: Line(rate, fb, delay), fb: Line(rate, fa, delay)}
+    limit = a.mtu + 16
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
-    print(f"ppplink: up at {a.baud} baud ({rate:.0f} B/s each way)", flush=True)
+    print(f"ppplink: up at {a.baud} baud ({rate:.0f} B/s each way), latency {a.latency_ms} ms", flush=True)
     while not stop:
         now = time.monotonic()
         for line in lines.values():
             line.deliver(now)
         # Read a TUN only while its line holds less than one full frame of backlog.
-        readable = [fd for fd, line in lines.items() if line.backlog < a.mtu + 16]
-        deadlines = [t for t in (l.next_event() for l in lines.values()) if t is not None]
+        readable = [fd for fd, line in lines.items() if line.backlog(now) < limit]
+        deadlines = [t for t in (l.next_event(now, limit) for l in lines.values()) if t is not None]
         timeout = max(0.0, min(deadlines) - now) if deadlines else 0.5
         try:
             ready, _, _ = select.select(readable, [], [], min(timeout, 0.5))
@@ -182,6 +212,7 @@ def main():
     ap.add_argument("--self-test", action="store_true")
     ap.add_argument("--baud", type=int, default=115200)
     ap.add_argument("--mtu", type=int, default=1500)
+    ap.add_argument("--latency-ms", type=int, default=0, help="one-way delay added to every frame")
     ap.add_argument("--a-name", default="t2mppp-a")
     ap.add_argument("--b-name", default="t2mppp-b")
     ap.add_argument("--a-netns")
@@ -195,6 +226,8 @@ def main():
         ap.error("--a-netns, --b-netns, --a-addr and --b-addr are required (or --self-test)")
     if not 300 <= a.baud <= 4_000_000:
         ap.error("--baud must be between 300 and 4000000")
+    if not 0 <= a.latency_ms <= 10_000:
+        ap.error("--latency-ms must be between 0 and 10000")
     run(a)
 
 

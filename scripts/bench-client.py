@@ -49,41 +49,46 @@ class Flow(threading.Thread):
 
     def run(self):
         try:
+            # The payload and its digest are made before the clock starts.
+            data = payload(self.nbytes, self.seed)
+            expected = hashlib.sha256(data).hexdigest()
             timeout = max(1.0, self.deadline - time.monotonic())
             port = SOURCE_PORT if self.direction == "down" else SINK_PORT
             with socket.create_connection((PEER, port), timeout=timeout) as s:
                 s.settimeout(timeout)
                 self.started = time.monotonic()
                 if self.direction == "down":
-                    self.download(s)
+                    self.download(s, expected)
                 else:
-                    self.upload(s)
-            self.finished = time.monotonic()
+                    self.upload(s, data, expected)
         except OSError as e:
             self.error = f"{type(e).__name__}: {e}"
 
-    def download(self, s):
+    def download(self, s, expected):
         s.sendall(f"{self.nbytes} {self.seed}\n".encode())
-        digest = hashlib.sha256()
-        while self.moved < self.nbytes:
+        digest, got = hashlib.sha256(), 0
+        while got < self.nbytes:
             chunk = s.recv(CHUNK)
             if not chunk:
                 break
             digest.update(chunk)
-            self.moved += len(chunk)
-        if self.moved != self.nbytes:
-            self.error = f"short download: {self.moved} of {self.nbytes} bytes"
-        elif digest.hexdigest() != hashlib.sha256(payload(self.nbytes, self.seed)).hexdigest():
+            got += len(chunk)
+        self.finished = time.monotonic()
+        if got != self.nbytes:
+            self.error = f"short download: {got} of {self.nbytes} bytes"
+        elif digest.hexdigest() != expected:
             self.error = "download corrupted: sha256 differs"
+        else:
+            self.moved = got
 
-    def upload(self, s):
-        data = payload(self.nbytes, self.seed)
+    def upload(self, s, data, expected):
         s.sendall(f"{self.nbytes}\n".encode())
         view = memoryview(data)
         for i in range(0, len(data), CHUNK):
             s.sendall(view[i:i + CHUNK])
         answer = recv_exact(s, 65).decode("ascii", "replace").strip()
-        if answer != hashlib.sha256(data).hexdigest():
+        self.finished = time.monotonic()
+        if answer != expected:
             self.error = f"upload not confirmed (peer answered {answer[:16]!r})"
         else:
             self.moved = self.nbytes

@@ -1,6 +1,6 @@
 """The benchmark's one table (markdown) and its comparison against issue 7's targets."""
 
-SECTION_TITLES = {"ppp": "PPP baseline", "bulk": "tun2modem bulk", "rr": "request/response",
+SECTION_TITLES = {"ppp": "PPP baseline", "ceiling": "emulator alone", "bulk": "tun2modem bulk", "rr": "request/response",
                   "cpu": "CPU", "mem": "memory"}
 
 
@@ -54,9 +54,13 @@ def targets(rows):
                 line("download goodput at 921600", "≥ 95% of line", worst(lambda r: bulk(r) and r["dir"] == "down" and r["baud"] == 921600, "pct_line"), pct),
                 line("upload goodput", "≥ 95% of line", worst(lambda r: bulk(r) and r["dir"] == "up", "pct_line"), pct),
                 line("tun2modem/PPP", "≥ 1.03 on every bulk row", worst(bulk, "ratio_ppp"), lambda v: f"{v:.3f}")]
-    conn = [(r["connect_ms"], r["label"]) for r in ok if r["section"] == "rr" and r["link"] != "ppp"]
+    # connect() through the daemon minus the emulator's own open time at the same latency
+    # (measured for EC600E only; the other dialects' opens cost a similar few line bytes).
+    opens = {r["latency_ms"]: r["open_ms"] for r in ok if "open_ms" in r}
+    conn = [(round(r["connect_ms"] - opens[r["latency_ms"]], 2), r["label"]) for r in ok
+            if r["section"] == "rr" and r["link"] != "ppp" and r["latency_ms"] in opens]
     rows_out.append(line("SYN to SYN-ACK at 115200", "≤ emulator open time + 10 ms",
-                         max(conn) if conn else None, lambda v: f"{v} ms connect() (largest median)"))
+                         max(conn) if conn else None, lambda v: f"+{v} ms over the open (median connect() - open)"))
     rss = [(max(r["rss_idle_kib"], r["rss_flows_kib"], r["rss_after_kib"]), r["label"]) for r in ok if r["section"] == "mem"]
     rows_out.append(line("daemon RSS", "≤ 10 MiB", max(rss) if rss else None, lambda v: f"{v / 1024:.1f} MiB (largest)"))
     ipb = [(r["instructions_per_byte"], r["label"]) for r in ok if "instructions_per_byte" in r]

@@ -13,6 +13,8 @@ PPP = os.path.join(labmod.HERE, "ppplink.py")
 LINE_A, LINE_B = "198.51.100.1/30", "198.51.100.2/30"
 RR_BAUD = 115200
 NO_DAEMON = "n/a (daemon not available)"
+AT_CLIENT = os.path.join(labmod.HERE, "bench-at.py")
+CEILING_MODEL = "EC600E"  # bench-at.py speaks the Quectel Cat-1 dialect only
 
 
 def line_rate(baud):
@@ -80,6 +82,16 @@ class Plan:
             for d, k, baud, lat in self.bulk_matrix():
                 yield row("ppp", f"ppp/{d}/{k}/{baud}/{lat}", f"PPP {d} {k} flow{'s' * (k > 1)} {baud} {lat} ms",
                           link="ppp", dir=d, flows=k, baud=baud, latency_ms=lat)
+        if "ceiling" in a.only:
+            m = CEILING_MODEL
+            for baud in a.bauds:
+                for lat in a.latencies:
+                    for d in ("down", "up"):
+                        yield row("ceiling", f"ceiling/{d}/{baud}/{lat}", f"{m} AT line ceiling {d} {baud} {lat} ms",
+                                  link="sim", model=m, dir=d, flows=1, baud=baud, latency_ms=lat)
+            for lat in a.latencies:
+                yield row("ceiling", f"ceiling/open/{RR_BAUD}/{lat}", f"{m} emulator socket open {RR_BAUD} {lat} ms",
+                          link="sim", model=m, dir="open", baud=RR_BAUD, latency_ms=lat)
         if "bulk" in a.only:
             for m in a.models:
                 for d, k, baud, lat in self.bulk_matrix():
@@ -101,7 +113,10 @@ class Plan:
     # ---- measuring ------------------------------------------------------------------------
 
     def measure(self, r):
-        if r["link"] != "ppp" and not self.daemon_ok:
+        if r["link"] == "sim" and not os.access(self.sim, os.X_OK):
+            r.update(status=f"n/a (no {self.sim}: swift build)", figure="n/a")
+            return r
+        if r["link"] not in ("ppp", "sim") and not self.daemon_ok:
             r["status"] = NO_DAEMON
             r["figure"] = "n/a"
             r["note"] = self.daemon_why
@@ -111,7 +126,7 @@ class Plan:
         started = time.monotonic()
         try:
             lab.up()
-            {"ppp": self.ppp_bulk, "bulk": self.t2m_bulk, "rr": self.rr, "cpu": self.cpu,
+            {"ppp": self.ppp_bulk, "ceiling": self.ceiling, "bulk": self.t2m_bulk, "rr": self.rr, "cpu": self.cpu,
              "mem": self.mem}[r["section"]](lab, r)
         except labmod.LabError as e:
             r["status"] = f"failed: {e}"
@@ -184,6 +199,43 @@ class Plan:
             return lab.run("app", ["sysctl", "-n", "net.ipv4.tcp_timestamps"], timeout=10).stdout.strip() != "0"
         except labmod.LabError:
             return True
+
+    # ---- the emulator's ceiling, without the daemon --------------------------------------
+
+    def ceiling(self, lab, r):
+        """bench-at.py drives the emulator's pty directly: what the line carries in this
+        dialect with one command at a time, the mark the daemon's rows can be read against."""
+        link = os.path.join("/run", f"t2m-bench-{lab.prefix}.pty")
+        lab.spawn("net", [self.sim, "--model", r["model"], "--link", link, "--baud", str(r["baud"]),
+                          "--latency-ms", str(r["latency_ms"])], "sim", ready="pty:")
+        if r["dir"] == "open":
+            args = ["open", "--count", self.rr_count]
+            timeout = 120
+        else:
+            nbytes = self.bulk_bytes(r["baud"])
+            timeout = nbytes / line_rate(r["baud"]) * 4 + 30
+            args = [r["dir"], "--bytes", nbytes]
+            r["bytes"] = nbytes
+        res = subprocess.run(["python3", AT_CLIENT] + [str(x) for x in args] + ["--pty", link, "--timeout", str(int(timeout))],
+                             capture_output=True, text=True, timeout=timeout + 30)
+        lines = [l for l in res.stdout.splitlines() if l.startswith("{")]
+        if not lines:
+            raise labmod.LabError(f"bench-at.py gave no result: {res.stderr.strip()[-300:]}")
+        out = json.loads(lines[-1])
+        r["client"] = out
+        if not out["ok"]:
+            r["status"], r["figure"] = f"failed: {out.get('error', '?')}", "failed"
+            return
+        r["status"] = "ok"
+        if r["dir"] == "open":
+            r["open_ms"] = out["median_ms"]
+            r["figure"] = f"{out['median_ms']} ms AT+QIOPEN to +QIOPEN: 0,0"
+            r["note"] = f"median of {out['count']}, max {out['max_ms']} ms"
+            return
+        g = out["goodput"]
+        r.update(goodput=g, seconds=out["seconds"], pct_line=round(100 * g / line_rate(r["baud"]), 1))
+        r["figure"] = f"{g:,.0f} B/s"
+        r["note"] = f"payload/line bytes {100 * out['bytes'] / out['line_bytes']:.1f}% (QIRD 1500 / QISEND 1460, one command at a time)"
 
     # ---- tun2modem ------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 Every process is started in its own session, so a Ctrl-C at the terminal reaches only the
 benchmark, which then stops its processes by pid and deletes the namespaces itself.
 """
-import os, signal, subprocess, time
+import glob, os, signal, subprocess, time
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB = os.path.join(HERE, "lab")
@@ -89,6 +89,12 @@ class Lab:
             terminate(p)
         self.procs = []
         subprocess.run([LAB, "down", "--prefix", self.prefix], capture_output=True, timeout=60)
+        # The pty links and stats sockets a row's emulator and daemon may leave behind.
+        for path in glob.glob(f"/run/t2m-bench-{self.prefix}.*"):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def terminate(p, grace=5.0):

@@ -82,6 +82,12 @@ class Plan:
             for d, k, baud, lat in self.bulk_matrix():
                 yield row("ppp", f"ppp/{d}/{k}/{baud}/{lat}", f"PPP {d} {k} flow{'s' * (k > 1)} {baud} {lat} ms",
                           link="ppp", dir=d, flows=k, baud=baud, latency_ms=lat)
+            # VJ (RFC 1144) as the second baseline: one flow, TCP timestamps off (with them
+            # on, VJ sends every header whole), so PPP at its best.
+            for d, k, baud, lat in self.bulk_matrix():
+                if k == 1:
+                    yield row("ppp", f"ppp-vj/{d}/{k}/{baud}/{lat}", f"PPP+VJ (no timestamps) {d} 1 flow {baud} {lat} ms",
+                              link="ppp", vj=True, dir=d, flows=k, baud=baud, latency_ms=lat)
         if "ceiling" in a.only:
             m = CEILING_MODEL
             for baud in a.bauds:
@@ -143,8 +149,11 @@ class Plan:
             raise labmod.LabError(f"client gave no result (exit {res.returncode}): {res.stderr.strip()[-300:]}")
         return json.loads(lines[-1])
 
-    def start_ppp(self, lab, baud, lat):
-        lab.spawn(None, ["python3", PPP, "--baud", str(baud), "--latency-ms", str(lat),
+    def start_ppp(self, lab, baud, lat, vj=False):
+        if vj:
+            for side in ("app", "net"):
+                lab.run(side, ["sysctl", "-qw", "net.ipv4.tcp_timestamps=0"], timeout=10)
+        lab.spawn(None, ["python3", PPP, "--baud", str(baud), "--latency-ms", str(lat)] + (["--vj"] if vj else []) + [
                          "--a-name", f"{lab.prefix}a", "--b-name", f"{lab.prefix}b",
                          "--a-netns", lab.app, "--a-addr", LINE_A, "--b-netns", lab.net, "--b-addr", LINE_B],
                   "ppplink", ready="ppplink: up")
@@ -159,6 +168,8 @@ class Plan:
                 m = re.match(r"ppplink: (a->b|b->a): (.*)", line)
                 if m:
                     counters[m.group(1)] = {k: int(v) for k, v in (kv.split("=") for kv in m.group(2).split())}
+        if not counters:
+            raise labmod.LabError(f"ppplink printed no counters: {lab.tail('ppplink')}")
         return counters
 
     def bulk(self, lab, r):
@@ -177,22 +188,25 @@ class Plan:
         return g
 
     def ppp_bulk(self, lab, r):
-        self.start_ppp(lab, r["baud"], r["latency_ms"])
+        vj = r.get("vj", False)
+        self.start_ppp(lab, r["baud"], r["latency_ms"], vj)
         g = self.bulk(lab, r)
+        stamps = self.timestamps(lab)
         counters = self.ppp_counters(lab)
-        r["analytic_pct"] = round(100 * pppmath.efficiency(timestamps=self.timestamps(lab)), 1)
+        r["analytic_pct"] = round(100 * pppmath.efficiency(timestamps=stamps, vj=vj), 1)
         data_dir = "b->a" if r["dir"] == "down" else "a->b"
         if data_dir in counters:
             r["line"] = counters
             c = counters[data_dir]
-            if c["bad_fcs"] or c["write_drops"]:
-                r["note"] = f"link dropped {c['bad_fcs']} bad-FCS and {c['write_drops']} write frames"
+            if c["bad_fcs"] or c["write_drops"] or c.get("vj_errors"):
+                r["note"] = (f"link dropped {c['bad_fcs']} bad-FCS, {c['write_drops']} unwritable"
+                             f" and {c.get('vj_errors', 0)} undecompressable frames")
             if g is not None:
                 # Line bytes per payload byte as the link counted them: framing + headers +
                 # retransmissions, the measured counterpart of the analytic figure.
                 r["line_pct_payload"] = round(100 * r["bytes"] / c["line_bytes"], 1)
         if g is not None:
-            self.ppp_goodput[(r["dir"], r["flows"], r["baud"], r["latency_ms"])] = g
+            self.ppp_goodput[("vj" if vj else "ppp", r["dir"], r["flows"], r["baud"], r["latency_ms"])] = g
 
     def timestamps(self, lab):
         try:
@@ -248,16 +262,22 @@ class Plan:
             sim += ["--baud", str(baud)]
         lab.spawn("net", sim, "sim", ready="pty:")
         tun = f"{lab.prefix}t"
-        argv = self.daemon_argv(link, tun, model)
+        argv = self.daemon_argv(lab, link, tun, model, baud)
         daemon = lab.spawn("app", (valgrind or []) + argv, "daemon")
-        if not labmod.wait_for(lambda: self.tun_up(lab, tun) or daemon.poll() is not None, 120 if valgrind else 30, 0.2) \
+        ready = lambda: "data connection up" in lab.tail("daemon", 200)
+        if not labmod.wait_for(lambda: ready() or daemon.poll() is not None, 180 if valgrind else 30, 0.2) \
                 or daemon.poll() is not None:
-            raise labmod.LabError(f"daemon did not bring {tun} up: {lab.tail('daemon')}")
-        lab.run("app", ["ip", "route", "replace", "192.0.2.0/24", "dev", tun], timeout=10)
+            raise labmod.LabError(f"daemon did not bring the modem up: {lab.tail('daemon')}")
+        if not self.tun_up(lab, tun):
+            raise labmod.LabError(f"daemon reports the modem up but {tun} is not up: {lab.tail('daemon')}")
         return daemon
 
-    def daemon_argv(self, link, tun, model):
-        return [self.daemon, "run", "--device", link, "--tun", tun, "--model", model]
+    def daemon_argv(self, lab, link, tun, model, baud):
+        # The emulator is ours (started above, in the net namespace) so that the throttle,
+        # the latency and the daemon's own CPU and RSS are each under the benchmark's control.
+        return [self.daemon, "run", "--device", link, "--model", model, "--baud", str(baud or 921600),
+                "--tun", tun, "--address", "198.18.0.1/30", "--route", "192.0.2.0/24",
+                "--stats-socket", f"/run/t2m-bench-{lab.prefix}.sock"]
 
     def tun_up(self, lab, tun):
         r = lab.run("app", ["ip", "-o", "link", "show", tun], timeout=10, check=False)
@@ -266,9 +286,13 @@ class Plan:
     def t2m_bulk(self, lab, r):
         self.start_t2m(lab, r["link"], r["baud"], r["latency_ms"])
         g = self.bulk(lab, r)
-        ppp = self.ppp_goodput.get((r["dir"], r["flows"], r["baud"], r["latency_ms"]))
+        key = (r["dir"], r["flows"], r["baud"], r["latency_ms"])
+        ppp, vj = self.ppp_goodput.get(("ppp",) + key), self.ppp_goodput.get(("vj",) + key)
         if g is not None and ppp:
             r["ratio_ppp"] = round(g / ppp, 3)
+        if g is not None and vj:
+            r["ratio_ppp_vj"] = round(g / vj, 3)
+            r["note"] = f"vs PPP+VJ {r['ratio_ppp_vj']:.3f}"
 
     def rr(self, lab, r):
         if r["link"] == "ppp":

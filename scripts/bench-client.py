@@ -13,8 +13,9 @@ the transfer failed (the JSON then says why), 64 on a bad command line.
   hold  --flows K [--timeout T]
         opens K connections at once and keeps them until stdin closes; prints how many
         were established as soon as all have settled (the caller measures memory then).
-  churn --count N [--timeout T]
-        N sequential connect / request / response / close cycles, as fast as they go.
+  churn --count N [--parallel P] [--timeout T]
+        N connect / request / response / close cycles, as fast as they go, by P workers
+        that each run their share one after another.
 """
 import argparse, hashlib, json, random, selectors, socket, statistics, sys, threading, time
 
@@ -163,24 +164,40 @@ def rr(a):
 
 
 def churn(a):
+    """a.count cycles split over a.parallel sequential workers (threads)."""
     deadline = time.monotonic() + a.timeout
-    done, errors, first_error, started = 0, 0, None, time.monotonic()
-    for _ in range(a.count):
-        if time.monotonic() > deadline:
-            first_error = first_error or "timed out"
-            break
-        try:
-            exchange(max(1.0, min(10.0, deadline - time.monotonic())))
-            done += 1
-        except OSError as e:
-            errors += 1
-            first_error = first_error or f"{type(e).__name__}: {e}"
-            if errors > 50:
-                break
+    lock = threading.Lock()
+    tally = {"done": 0, "errors": 0, "first_error": None}
+
+    def worker(count):
+        for _ in range(count):
+            if time.monotonic() > deadline:
+                with lock:
+                    tally["first_error"] = tally["first_error"] or "timed out"
+                return
+            try:
+                exchange(max(1.0, min(10.0, deadline - time.monotonic())))
+                with lock:
+                    tally["done"] += 1
+            except OSError as e:
+                with lock:
+                    tally["errors"] += 1
+                    tally["first_error"] = tally["first_error"] or f"{type(e).__name__}: {e}"
+                    if tally["errors"] > 50:
+                        return
+
+    started = time.monotonic()
+    shares = [a.count // a.parallel + (1 if i < a.count % a.parallel else 0) for i in range(a.parallel)]
+    workers = [threading.Thread(target=worker, args=(n,), daemon=True) for n in shares]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(max(0.0, deadline - time.monotonic()) + 15)
     elapsed = time.monotonic() - started
-    return {"mode": "churn", "count": done, "errors": errors, "ok": done == a.count,
-            "seconds": round(elapsed, 2), "conn_per_s": round(done / elapsed, 2),
-            **({"error": first_error} if first_error else {})}
+    done = tally["done"]
+    return {"mode": "churn", "count": done, "parallel": a.parallel, "errors": tally["errors"],
+            "ok": done == a.count, "seconds": round(elapsed, 2), "conn_per_s": round(done / elapsed, 2),
+            **({"error": tally["first_error"]} if tally["first_error"] else {})}
 
 
 def hold(a):
@@ -223,11 +240,12 @@ def main():
     ap.add_argument("--bytes", type=int, default=256 * 1024)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=20)
+    ap.add_argument("--parallel", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=120.0)
     a = ap.parse_args()
-    if not 1 <= a.flows <= 1000 or not 1 <= a.bytes <= 1 << 30 or not 1 <= a.count <= 100_000 \
+    if not 1 <= a.parallel <= 64 or not 1 <= a.flows <= 1000 or not 1 <= a.bytes <= 1 << 30 or not 1 <= a.count <= 100_000 \
             or not 1 <= a.timeout <= 7200 or a.bytes < a.flows:
-        ap.error("--flows 1..1000, --bytes 1..1 GiB (at least one per flow), --count 1..100000, --timeout 1..7200")
+        ap.error("--parallel 1..64, --flows 1..1000, --bytes 1..1 GiB (at least one per flow), --count 1..100000, --timeout 1..7200")
     out = {"bulk": bulk, "rr": rr, "hold": hold, "churn": churn}[a.mode](a)
     if out is not None:
         print(json.dumps(out), flush=True)

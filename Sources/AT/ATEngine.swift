@@ -141,6 +141,17 @@ public struct ATEngine<Tag: Sendable>: Sendable {
         self.framer.reset()
     }
 
+    /// Ends every queued command (not the one in flight) with `result`. After a modem
+    /// restart the command in flight is left to finish: its answer (or its timeout) still
+    /// comes, and sending the next one early would pair that late answer with it.
+    public mutating func abandonQueued(_ result: ATResult) {
+        for c in self.queue {
+            self.events.append(.completed(ATResponse(tag: c.tag, command: c.line, result: result, finalLine: [],
+                                                     intermediates: [], info: [], prompted: false)))
+        }
+        self.queue.removeAll()
+    }
+
     private mutating func dispatchIfIdle(now: Instant) {
         guard self.inFlight == nil, !self.queue.isEmpty else { return }
         let command = self.queue.removeFirst()

@@ -2,6 +2,8 @@ import Buffers
 
 /// Quectel EC600E-CN / EC800E-CN (LTE Cat-1): the "EC" dialect of quectel.md.
 ///
+/// Transparent mode (access_mode 2, `AT+QISWTMD=<id>,2`, `ATO`, `+++`) is emulated with the
+/// guard times of EC §1.1; DTR (`AT&D1`) is not.
 /// Choices where the manual is silent (quectel.md §11), each documented in tun2modem-sim(1):
 /// access_mode defaults to 0 (buffer); the prompt is `<CR><LF>>` (`formatcfg` 0, "S3S4>");
 /// typed data is echoed when ATE1 and `AT+QISDE` 1 (the default); ESC after the prompt
@@ -94,8 +96,11 @@ final class QuectelCat1: Dialect {
             modem.respond("+QIGETERROR: \(lastError.rawValue),\(lastError.description(nbIoT: false))")
             return .ok
         case "O":
-            // EC §1.1: ATO without an earlier transparent session answers NO CARRIER.
-            return .final("NO CARRIER")
+            // EC §1.1: ATO goes back to the last transparent socket; without one, NO CARRIER.
+            guard c.form == .execute, let id = modem.lastTransparentLink, let s = modem.sockets[id], s.state == .connected else {
+                return .final("NO CARRIER")
+            }
+            return connect(s)
         default:
             return .unknown
         }
@@ -251,10 +256,9 @@ final class QuectelCat1: Dialect {
         }
         var accessMode = 0
         if a.count > 6 {
-            guard let m = a[6].integer, (0...1).contains(m) else {
-                // Transparent mode (2) is not emulated: see tun2modem-sim(1), BUGS.
-                return fail(a[6].integer == 2 ? .notSupported : .invalidParameters)
-            }
+            guard let m = a[6].integer, (0...2).contains(m) else { return fail(.invalidParameters) }
+            // Transparent mode is for clients (EC §3.3).
+            guard m != 2 || service == .tcp || service == .udp else { return fail(.invalidParameters) }
             accessMode = m
         }
         var maxClients = 12
@@ -268,7 +272,9 @@ final class QuectelCat1: Dialect {
         lastError = .success
         let remote: RemoteEndpoint? = (service == .tcp || service == .udp) ? RemoteEndpoint(host: host, port: remotePort) : nil
         if modem.activeContexts[cid] == nil || !modem.networkAvailable {
-            // Opening without an active context: OK, then the failure in the URC.
+            // Opening without an active context: OK, then the failure in the URC; in
+            // transparent mode there is no URC, only ERROR (EC §2.4.7).
+            if accessMode == 2 { return fail(.pdpBroken) }
             modem.urc("+QIOPEN: \(id),\(QuectelError.pdpBroken.rawValue)")
             return .ok
         }
@@ -276,17 +282,40 @@ final class QuectelCat1: Dialect {
                                  accessMode: accessMode, contextID: cid)
         s.serverID = (service == .tcpListener || service == .udpService) ? id : 0
         s.maxClients = maxClients
-        return .ok
+        // Transparent: CONNECT (or ERROR) once the connection is up, no OK first (quectel.md E27).
+        return accessMode == 2 ? .pending : .ok
     }
 
     func opened(_ s: SimSocket, modem: SimModem, now: Instant) {
+        if s.accessMode == 2 {
+            modem.complete(connect(s), now: now)
+            return
+        }
         modem.urc("+QIOPEN: \(s.linkID),0")
     }
 
     func openFailed(_ s: SimSocket, modem: SimModem, now: Instant) {
         let code: QuectelError = s.service == .tcpListener ? .listen : (s.service == .udpService ? .bind : .connect)
         modem.release(s)
+        if s.accessMode == 2 {
+            lastError = code
+            modem.complete(.error, now: now)
+            return
+        }
         modem.urc("+QIOPEN: \(s.linkID),\(code.rawValue)")
+    }
+
+    /// `CONNECT` into transparent mode with the `transpktsize`/`transwaittm` settings (EC §2.4.1).
+    private func connect(_ s: SimSocket) -> CommandReply {
+        s.accessMode = 2
+        return .connect(s, packetSize: option("transpktsize"), packetWait: .milliseconds(Int64(option("transwaittm")) * 100))
+    }
+
+    func leftTransparent(_ s: SimSocket, modem: SimModem, now: Instant) {
+        // After +++ the socket is in buffer mode (EC §1.1); AT+QISWTMD=<id>,2 or ATO go back.
+        s.accessMode = 0
+        s.notified = false
+        if !s.receive.isEmpty { dataArrived(s, modem: modem, now: now) }
     }
 
     private func qiclose(_ c: ATCommand, _ modem: SimModem) -> CommandReply {
@@ -484,8 +513,11 @@ final class QuectelCat1: Dialect {
         guard c.form == .set, c.arguments.count == 2, let id = c.arguments[0].integer,
               modem.profile.socketIDs.contains(id), let mode = c.arguments[1].integer, (0...2).contains(mode)
         else { return fail(.invalidParameters) }
-        guard mode != 2 else { return fail(.notSupported) }
         guard let s = modem.sockets[id], s.service != .tcpListener else { return fail(.closed) }
+        if mode == 2 {
+            guard s.state == .connected, s.service == .tcp || s.service == .udp else { return fail(.closed) }
+            return connect(s)
+        }
         s.accessMode = mode
         if mode == 1 { push(s, modem) }
         return .ok
@@ -640,6 +672,7 @@ final class QuectelCat1: Dialect {
     // MARK: - network events (EC §2.5)
 
     func dataArrived(_ s: SimSocket, modem: SimModem, now: Instant) {
+        if modem.transparentLinkID == s.linkID { modem.deliverTransparent(s); return }
         if s.accessMode == 1 { push(s, modem); return }
         guard !s.notified else { return }
         s.notified = true
@@ -678,6 +711,11 @@ final class QuectelCat1: Dialect {
     }
 
     func peerClosed(_ s: SimSocket, modem: SimModem, now: Instant) {
+        // A transparent socket that drops ends the mode with NO CARRIER (EC §1.1).
+        if modem.transparentLinkID == s.linkID {
+            modem.leaveTransparent("NO CARRIER", now: now)
+            return
+        }
         modem.urc("+QIURC: \"closed\",\(s.linkID)")
     }
 
@@ -697,6 +735,7 @@ final class QuectelCat1: Dialect {
     }
 
     func networkLost(modem: SimModem, now: Instant) {
+        if modem.transparentLinkID != nil { modem.leaveTransparent("NO CARRIER", now: now) }
         // EC §2.5.5: the network deactivated the context; the host must QIDEACT.
         for cid in modem.activeContexts.keys.sorted() { modem.urc("+QIURC: \"pdpdeact\",\(cid)") }
         for s in modem.sockets.values { s.state = .remoteClosed }

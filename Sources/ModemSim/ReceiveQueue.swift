@@ -70,6 +70,14 @@ struct ReceiveQueue {
     /// The sender of the oldest arrival.
     var headSender: RemoteEndpoint? { head < chunks.count ? chunks[head].from : nil }
 
+    /// Removes the newest arrival (a datagram that overflowed a packet cap).
+    mutating func readDatagramFromTail() -> [UInt8]? {
+        guard head < chunks.count, let last = chunks.popLast() else { return nil }
+        count -= last.bytes.count
+        dropped += 1
+        return last.bytes
+    }
+
     mutating func removeAll() {
         chunks = []
         head = 0

@@ -27,6 +27,9 @@ final class SIMCom7028: Dialect {
     /// Links whose send came back short: they refuse further sends (§7.4).
     var unusable: Set<Int> = []
     var dnsQuery: (query: Int, name: String)? = nil
+    /// AT+CIPSENDMODE=1: `+CIPSEND:` reports waiting for their data to leave the module,
+    /// per link in order: (total sent when confirmed, requested length).
+    var awaitingConfirmation: [Int: [(until: Int, length: Int)]] = [:]
     /// Server sockets live at link id 100 + <server_index>, outside the host's links.
     static let serverBase = 100
 
@@ -43,6 +46,7 @@ final class SIMCom7028: Dialect {
         socketFamily = 1
         unusable = []
         dnsQuery = nil
+        awaitingConfirmation = [:]
     }
 
     func bootURCs(modem: SimModem) -> [String] { ["+CPIN: READY"] }
@@ -302,6 +306,7 @@ final class SIMCom7028: Dialect {
             }
             modem.release(s)
             unusable.remove(l)
+            awaitingConfirmation[l] = nil
             // TCP: OK, then the result; UDP: the result, then OK (§7.6, §17 #10).
             if s.isDatagram {
                 modem.respond("+CIPCLOSE: \(l),0")
@@ -358,6 +363,13 @@ final class SIMCom7028: Dialect {
             case .data(let bytes):
                 guard modem.sockets[l] === s, s.state == .connected else { return .final("OK", then: ["+CIPSEND: \(l),\(bytes.count),-1"]) }
                 if modem.send(bytes, on: s, to: destination) {
+                    if self.sendMode == 1 && !s.isDatagram {
+                        // §7.11: report once the peer has the data; here, once the kernel has
+                        // taken it from the module's buffer (the closest the emulator sees).
+                        self.awaitingConfirmation[l, default: []].append((s.totalSent, bytes.count))
+                        self.sendProgress(s, modem: modem, now: modem.currentTime)
+                        return .ok
+                    }
                     return .final("OK", then: ["+CIPSEND: \(l),\(bytes.count),\(bytes.count)"])
                 }
                 self.unusable.insert(l)
@@ -416,6 +428,15 @@ final class SIMCom7028: Dialect {
         default:
             return ipError(invalid, modem)
         }
+    }
+
+    func sendProgress(_ s: SimSocket, modem: SimModem, now: Instant) {
+        guard var queue = awaitingConfirmation[s.linkID] else { return }
+        while let first = queue.first, s.totalAcked >= first.until {
+            queue.removeFirst()
+            modem.urc("+CIPSEND: \(s.linkID),\(first.length),\(first.length)")
+        }
+        awaitingConfirmation[s.linkID] = queue.isEmpty ? nil : queue
     }
 
     func dataArrived(_ s: SimSocket, modem: SimModem, now: Instant) {

@@ -10,6 +10,8 @@ public struct SimCommandLine: Sendable {
     public var transcript: String?
     public var faults: [ScheduledFault] = []
     public var control: String?
+    /// A network namespace (name under /run/netns, or a path) to open the real sockets in.
+    public var netns: String?
 
     public enum Outcome: Sendable {
         case run(SimCommandLine)
@@ -21,7 +23,7 @@ public struct SimCommandLine: Sendable {
     public static let usage = """
         usage: tun2modem-sim --model MODEL [--link PATH] [--baud N] [--latency-ms N]
                              [--hosts FILE] [--seed N] [--urc-rate R] [--transcript FILE]
-                             [--control PATH] [--fault SPEC]...
+                             [--control PATH] [--netns NAME] [--fault SPEC]...
         """
 
     public static var help: String {
@@ -43,6 +45,8 @@ public struct SimCommandLine: Sendable {
                                   next command's response and its final result; default 0.05
               --transcript FILE   log every byte each way, timestamped, escaped
               --control PATH      Unix socket taking fault lines, answered "ok" or "error: ..."
+              --netns NAME        open the real sockets in network namespace NAME (/run/netns/NAME,
+                                  or a path); needs root
               --fault SPEC        schedule a fault (repeatable)
               --help              this text
 
@@ -60,7 +64,8 @@ public struct SimCommandLine: Sendable {
 
             control socket lines: reboot | netloss | netback | remote-close ID | sendfull on|off
                                   | garbage N | silence SECONDS
-            exit status: 0 after SIGTERM/SIGINT, 64 usage error, 1 run-time error
+            exit status: 0 after SIGTERM/SIGINT, 64 usage error, 69 namespace unavailable,
+                         1 other run-time error
             """
     }
 
@@ -117,11 +122,14 @@ public struct SimCommandLine: Sendable {
             case "--control":
                 guard let v = value(flag) else { return .usageError("--control needs a path") }
                 line.control = v
+            case "--netns":
+                guard let v = value(flag), !v.isEmpty else { return .usageError("--netns needs a namespace name") }
+                line.netns = v
             case "--fault":
                 guard let v = value(flag) else { return .usageError("--fault needs a spec (NAME@TIME[+DURATION][:ARG])") }
                 do { line.faults.append(try ScheduledFault.parse(v)) } catch { return .usageError(error.description) }
             default:
-                return .usageError("unknown option '\(flag)' (valid: --model, --link, --baud, --latency-ms, --hosts, --seed, --urc-rate, --transcript, --control, --fault, --help)")
+                return .usageError("unknown option '\(flag)' (valid: --model, --link, --baud, --latency-ms, --hosts, --seed, --urc-rate, --transcript, --control, --netns, --fault, --help)")
             }
             i += 1
         }

@@ -1,133 +1,5 @@
 import Buffers
 
-/// Settings of one emulated modem that are not the model's own.
-public struct SimOptions: Sendable {
-    /// Seeds every random choice (URC timing, garbage bytes), so runs repeat.
-    public var seed: UInt64 = 1
-    /// Probability that a URC is held back and delivered between the next command's
-    /// response lines and its final result code, as happens on real modems when a URC is
-    /// raised while a command runs. 0 disables.
-    public var urcDelayRate: Double = 0.05
-    /// Processing time added to every command line.
-    public var latency: Duration = .zero
-    /// `AT+CGSN`.
-    public var imei: String = "866123045678912"
-    /// `AT+CIMI`.
-    public var imsi: String = "460001234567890"
-    /// The address the network gives the modem.
-    public var localAddress: String = "10.7.157.1"
-    /// The IPv6 address shown for IPv6 / IPv4v6 contexts.
-    public var localIPv6Address: String = "240E:459:40D:A39::1"
-
-    public init() {}
-}
-
-/// The outcome of one command handler.
-enum CommandReply {
-    /// A final result code, then lines that the manual shows after it (BC `OK` + `SEND OK`).
-    case final(String, then: [String] = [])
-    /// The prompt has been written; bytes now go to data entry.
-    case dataEntry(DataEntry)
-    /// The result comes later: the dialect calls `SimModem.complete` (e.g. waiting for a
-    /// connect before `CONNECT`).
-    case pending
-    /// The dialect does not know this command.
-    case unknown
-
-    static var ok: CommandReply { .final("OK") }
-    static var error: CommandReply { .final("ERROR") }
-}
-
-/// Raw data typed after a `>` prompt.
-struct DataEntry {
-    enum Length {
-        /// Exactly this many bytes; no terminator (quectel.md §5.4.1).
-        case fixed(Int)
-        /// Until Ctrl+Z (0x1A) sends or ESC (0x1B) cancels; more than `max` bytes is an error.
-        case untilCtrlZ(max: Int)
-    }
-
-    enum Outcome {
-        case data([UInt8])
-        /// ESC in variable-length mode.
-        case cancelled
-        /// No complete input before the deadline.
-        case timedOut
-        /// More than the allowed bytes before Ctrl+Z.
-        case overflow
-    }
-
-    var length: Length
-    var echo: Bool
-    var deadline: Instant?
-    var buffer: [UInt8] = []
-    /// Dialect transform of each input byte (SIMCom `<ETX>` escaping); nil = take verbatim.
-    var escapeByte: UInt8? = nil
-    var escaping = false
-    var completion: (SimModem, Outcome, Instant) -> CommandReply
-
-    init(length: Length, echo: Bool, deadline: Instant?, escapeByte: UInt8? = nil,
-         completion: @escaping (SimModem, Outcome, Instant) -> CommandReply) {
-        self.length = length
-        self.echo = echo
-        self.deadline = deadline
-        self.escapeByte = escapeByte
-        self.completion = completion
-    }
-}
-
-/// A fault that tests inject, from `--fault`, the control socket, or directly.
-public enum Fault: Equatable, Sendable {
-    /// Power-cycle: every socket lost, then `RDY` and the boot URCs.
-    case reboot
-    /// The network drops the data connection.
-    case networkLoss
-    /// The network comes back (contexts can be activated again).
-    case networkBack
-    /// The peer closes socket `linkID`.
-    case remoteClose(linkID: Int)
-    /// Every send fails as if the send buffer were full, while on.
-    case sendBufferFull(Bool)
-    /// This many random bytes appear on the line.
-    case garbage(Int)
-    /// The modem stops answering for this long.
-    case silence(Duration)
-}
-
-/// A dialect: the command handlers and URC formats of one family of manuals.
-protocol Dialect: AnyObject {
-    /// Handles one parsed command line.
-    func execute(_ command: ATCommand, modem: SimModem, now: Instant) -> CommandReply
-    /// The network side finished opening `socket` (state already `.connected`/`.listening`).
-    func opened(_ socket: SimSocket, modem: SimModem, now: Instant)
-    /// The open of `socket` failed; the dialect reports it and frees what it must.
-    func openFailed(_ socket: SimSocket, modem: SimModem, now: Instant)
-    /// Data was appended to `socket.receive`.
-    func dataArrived(_ socket: SimSocket, modem: SimModem, now: Instant)
-    /// The peer closed `socket` (state already `.remoteClosed`).
-    func peerClosed(_ socket: SimSocket, modem: SimModem, now: Instant)
-    /// A listener accepted a client; return the new socket or nil to refuse it.
-    func accepted(listener: SimSocket, client: SocketHandle, from: RemoteEndpoint, localPort: Int,
-                  modem: SimModem, now: Instant) -> SimSocket?
-    /// A name-resolution or ping event for a query this dialect started.
-    func queryEvent(_ event: SocketEvent, modem: SimModem, now: Instant)
-    /// The network dropped the data connection: every socket is already closed on the network side.
-    func networkLost(modem: SimModem, now: Instant)
-    /// The network is back.
-    func networkBack(modem: SimModem, now: Instant)
-    /// How many bytes the network may hand `socket` now (default: its free buffer space).
-    func receiveWindow(_ socket: SimSocket, modem: SimModem) -> Int
-    /// Lines the model prints after `RDY` when it boots.
-    func bootURCs(modem: SimModem) -> [String]
-    /// Back to power-up settings (after a reboot).
-    func powerOnReset()
-}
-
-extension Dialect {
-    func receiveWindow(_ socket: SimSocket, modem: SimModem) -> Int { socket.receive.freeSpace }
-    func networkBack(modem: SimModem, now: Instant) {}
-}
-
 /// The modem side of an AT serial line, without I/O.
 ///
 /// It consumes the bytes the host writes (`receive`), network events (`handle`) and the
@@ -147,6 +19,8 @@ public final class SimModem {
         case busy
         /// Reading raw data after a `>` prompt.
         case dataEntry(DataEntry)
+        /// A socket owns the line (transparent mode).
+        case transparent(TransparentLink)
     }
 
     var mode: Mode = .command
@@ -159,18 +33,20 @@ public final class SimModem {
     /// Input that arrived while a command was busy; handled when it finishes.
     var deferredInput: [UInt8] = []
     var pendingLine: (line: [UInt8], due: Instant)?
+    /// The socket last in transparent mode, for ATO.
+    var lastTransparentLink: Int?
     var silentUntil: Instant?
 
     // MARK: output
-    private var output: [UInt8] = []
-    private var actions: [SocketAction] = []
+    var output: [UInt8] = []
+    var actions: [SocketAction] = []
     /// URCs waiting to be slipped in before the next final result code.
-    private var heldURCs: [[UInt8]] = []
-    private var heldDeadline: Instant?
+    var heldURCs: [[UInt8]] = []
+    var heldDeadline: Instant?
     /// True while a command handler runs: its URCs belong after its final result.
-    private var executing = false
+    var executing = false
     /// URCs a command raised, written after its final result code.
-    private var afterFinal: [[UInt8]] = []
+    var afterFinal: [[UInt8]] = []
     var random: SeededRandom
 
     // MARK: 3GPP state shared by every dialect (AT+CGDCONT / AT+CGACT / AT+CFUN)
@@ -193,13 +69,17 @@ public final class SimModem {
     /// Set by the `sendBufferFull` fault: every send fails.
     var forcedSendFull = false
     /// Incoming clients the modem refused; their handles must be closed.
-    private var timers: [(due: Instant, seq: Int, fire: (SimModem, Instant) -> Void)] = []
-    private var timerSeq = 0
+    var timers: [(due: Instant, seq: Int, fire: (SimModem, Instant) -> Void)] = []
+    var timerSeq = 0
 
     let dialect: any Dialect
 
     /// Lines that are limited to this many bytes before `<CR>`; longer lines get `ERROR`.
     static let maxLineLength = 8192
+    /// Above this many bytes of unread output (or of held URCs) the network is not read.
+    static let outputLimit = 256 * 1024
+    /// Bytes in `heldURCs`.
+    var heldBytes: Int { heldURCs.reduce(0) { $0 + $1.count } }
     /// Held URCs are delivered at the latest this long after they were raised.
     static let urcHoldLimit: Duration = .milliseconds(300)
 
@@ -248,6 +128,7 @@ public final class SimModem {
         if case .booting(let until) = mode, until <= now {
             finishBoot(now: now)
         }
+        advanceTransparent(now: now)
         if let deadline = heldDeadline, deadline <= now, isIdle {
             flushHeldURCs()
         }
@@ -262,6 +143,7 @@ public final class SimModem {
         if let d = silentUntil { candidates.append(d) }
         if case .booting(let until) = mode { candidates.append(until) }
         if let d = heldDeadline { candidates.append(d) }
+        if let d = transparentDeadline { candidates.append(d) }
         return candidates.min()
     }
 
@@ -285,6 +167,9 @@ public final class SimModem {
     /// full modem buffer push back on the real TCP peer.
     public func receiveWindow(for handle: SocketHandle) -> Int {
         guard let socket = socket(for: handle), socket.state == .connected || socket.state == .listening else { return 0 }
+        // Pushed data waits in the output or among held URCs; do not take more from the
+        // network than the line can carry (bounded memory whatever the host does).
+        guard output.count < Self.outputLimit, heldBytes < Self.outputLimit else { return 0 }
         return dialect.receiveWindow(socket, modem: self)
     }
 
@@ -310,6 +195,7 @@ public final class SimModem {
             let taken = min(max(0, count), s.unsent)
             s.unsent -= taken
             s.totalAcked += taken
+            if taken > 0 { dialect.sendProgress(s, modem: self, now: now) }
         case .closed(let h):
             guard let s = socket(for: h), s.state != .remoteClosed else { return }
             let wasOpening = s.state == .opening
@@ -470,7 +356,7 @@ public final class SimModem {
     }
 
     /// The time of the event being handled.
-    private(set) var currentTime: Instant = .zero
+    var currentTime: Instant = .zero
 
     /// `<CR><LF>text<CR><LF>`.
     static func frame(_ line: String) -> [UInt8] { [0x0D, 0x0A] + Array(line.utf8) + [0x0D, 0x0A] }
@@ -486,153 +372,10 @@ public final class SimModem {
     func cmeError(_ code: Int) -> CommandReply {
         cmee == 0 ? .error : .final("+CME ERROR: \(code)")
     }
+}
 
-    // MARK: - internals
-
-    private func feed(_ byte: UInt8, now: Instant) {
-        currentTime = now
-        if silentUntil != nil { return }
-        switch mode {
-        case .booting:
-            return
-        case .busy:
-            if deferredInput.count < Self.maxLineLength { deferredInput.append(byte) }
-        case .dataEntry(var entry):
-            feedData(byte, entry: &entry, now: now)
-        case .command:
-            if echo { output.append(byte) }
-            switch byte {
-            case 0x0D:
-                let line = lineBuffer
-                let overflow = lineOverflow
-                lineBuffer.removeAll(keepingCapacity: true)
-                lineOverflow = false
-                if overflow { conclude(.error, now: now); return }
-                if options.latency > .zero {
-                    mode = .busy
-                    pendingLine = (line, now + options.latency)
-                } else {
-                    run(line, now: now)
-                }
-            case 0x0A where lineBuffer.isEmpty:
-                return
-            case 0x08:
-                if !lineBuffer.isEmpty { lineBuffer.removeLast() }
-            default:
-                if lineBuffer.count < Self.maxLineLength { lineBuffer.append(byte) } else { lineOverflow = true }
-            }
-        }
-    }
-
-    private func feedData(_ byte: UInt8, entry: inout DataEntry, now: Instant) {
-        if entry.echo { output.append(byte) }
-        if let esc = entry.escapeByte {
-            if entry.escaping {
-                entry.escaping = false
-                entry.buffer.append(byte)
-                return finishIfComplete(entry, now: now)
-            }
-            if byte == esc, case .untilCtrlZ = entry.length {
-                entry.escaping = true
-                mode = .dataEntry(entry)
-                return
-            }
-        }
-        switch entry.length {
-        case .fixed:
-            entry.buffer.append(byte)
-        case .untilCtrlZ(let max):
-            if byte == 0x1A { return finishDataEntry(entry, .data(entry.buffer), now: now) }
-            if byte == 0x1B { return finishDataEntry(entry, .cancelled, now: now) }
-            if entry.buffer.count >= max { return finishDataEntry(entry, .overflow, now: now) }
-            entry.buffer.append(byte)
-        }
-        finishIfComplete(entry, now: now)
-    }
-
-    private func finishIfComplete(_ entry: DataEntry, now: Instant) {
-        if case .fixed(let n) = entry.length, entry.buffer.count >= n {
-            return finishDataEntry(entry, .data(entry.buffer), now: now)
-        }
-        mode = .dataEntry(entry)
-    }
-
-    private func finishDataEntry(_ entry: DataEntry, _ outcome: DataEntry.Outcome, now: Instant) {
-        mode = .busy
-        executing = true
-        let reply = entry.completion(self, outcome, now)
-        executing = false
-        conclude(reply, now: now)
-    }
-
-    private func run(_ line: [UInt8], now: Instant) {
-        currentTime = now
-        mode = .busy
-        let command: ATCommand
-        do {
-            if line.contains(UInt8(ascii: ";")) && !Self.semicolonOnlyInQuotes(line) {
-                conclude(.error, now: now)
-                return
-            }
-            command = try ATCommand.parse(line)
-        } catch .notACommand {
-            // Modems ignore lines that do not start with AT (line noise, a stray CR/LF).
-            mode = .command
-            resumeDeferred(now: now)
-            return
-        } catch {
-            conclude(.error, now: now)
-            return
-        }
-        executing = true
-        var reply = dialect.execute(command, modem: self, now: now)
-        if case .unknown = reply { reply = standardCommand(command, now: now) }
-        executing = false
-        if case .unknown = reply { reply = .error }
-        conclude(reply, now: now)
-    }
-
-    private static func semicolonOnlyInQuotes(_ line: [UInt8]) -> Bool {
-        var inQuotes = false
-        for b in line {
-            if b == UInt8(ascii: "\"") { inQuotes.toggle() } else if b == UInt8(ascii: ";") && !inQuotes { return false }
-        }
-        return true
-    }
-
-    private func conclude(_ reply: CommandReply, now: Instant) {
-        switch reply {
-        case .final(let code, let then):
-            flushHeldURCs()
-            output += Self.frame(code)
-            for line in then { output += Self.frame(line) }
-            for u in afterFinal { output += u }
-            afterFinal.removeAll()
-            mode = .command
-            resumeDeferred(now: now)
-        case .unknown:
-            conclude(.error, now: now)
-        case .dataEntry(let entry):
-            mode = .dataEntry(entry)
-            if !deferredInput.isEmpty { resumeDeferred(now: now) }
-        case .pending:
-            mode = .busy
-        }
-    }
-
-    private func resumeDeferred(now: Instant) {
-        guard !deferredInput.isEmpty else { return }
-        let bytes = deferredInput
-        deferredInput = []
-        for b in bytes { feed(b, now: now) }
-    }
-
-    private func flushHeldURCs() {
-        for u in heldURCs { output += u }
-        heldURCs.removeAll()
-        heldDeadline = nil
-    }
-
+/// Power-up and reboot (27.007 §8.2 CFUN=1,1; the manuals' RDY and boot URCs).
+extension SimModem {
     private func reboot(now: Instant) {
         for s in sockets.values where s.state != .remoteClosed { perform(.close(s.handle)) }
         sockets.removeAll()
@@ -642,12 +385,17 @@ public final class SimModem {
         lineBuffer.removeAll()
         deferredInput.removeAll()
         pendingLine = nil
+        afterFinal.removeAll()
+        silentUntil = nil
+        // Contexts do not survive a power cycle; their definitions (CGDCONT, QICSGP) do.
+        activeContexts.removeAll()
+        functionality = 1
         networkAvailable = true
         forcedSendFull = false
         mode = .booting(until: now + profile.bootDuration)
     }
 
-    private func finishBoot(now: Instant) {
+    func finishBoot(now: Instant) {
         currentTime = now
         echo = true
         cmee = 0

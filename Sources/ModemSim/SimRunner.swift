@@ -1,5 +1,13 @@
 import Buffers
 import Glibc
+import Sys
+
+/// `--netns` could not be entered: the namespace is missing or we lack the privilege.
+public struct NamespaceUnavailable: Error, CustomStringConvertible {
+    public var name: String
+    public var reason: String
+    public var description: String { "cannot enter network namespace \(name): \(reason)" }
+}
 
 /// The write end of the self-pipe that SIGTERM/SIGINT wake the poll loop through.
 /// Written only by the signal handler, set once before the handler is installed.
@@ -36,6 +44,11 @@ public final class SimRunner {
         if let file = commandLine.hostsFile {
             guard let text = Self.readFile(file) else { throw SystemError(call: "open \(file)", errno: errno) }
             hosts = HostsTable(parsing: text)
+        }
+        if let name = commandLine.netns {
+            // Before any socket exists: every socket of this (single) thread is opened there.
+            let path = name.contains("/") ? name : "/run/netns/" + name
+            do { try NetworkNamespace.enter(path: path) } catch { throw NamespaceUnavailable(name: name, reason: "\(error)") }
         }
         self.pty = try PtyPort()
         if let link = commandLine.link { try pty.link(link) }

@@ -18,6 +18,8 @@ public final class ATModemDriver: ModemDriver {
         var registration: RegistrationState = .unknown
         var signal: SignalQuality?
         var lastAttemptTimedOut = false
+        var restarts = 0
+        var restartAfterInFlight = false
     }
 
     public private(set) var model: ModemModel?
@@ -255,23 +257,45 @@ public final class ATModemDriver: ModemDriver {
 
     static func isBootBanner(_ line: [UInt8]) -> Bool {
         line == Array("RDY".utf8) || line.hasPrefix("*ATREADY") || line.hasPrefix("+MATREADY")
-            || line == Array("+CPIN: READY".utf8)
     }
 
+    /// Restarts of the modem that bring-up sits out (starting over) before it gives up.
+    static let maxRestartsDuringBringUp = 3
+
     /// The modem restarted: nothing it was asked will be answered, every socket is gone.
+    /// During bring-up that is the modem finishing its boot (or booting again): bring-up
+    /// starts over from `AT`. Otherwise the owner hears `.modemRebooted`.
     func rebooted(now: Instant) {
+        let wasUp = self.isUp
         self.isUp = false
-        self.engine.abandonAll(.error)
-        // Responses of abandoned commands go to their owners as failures, not as data.
+        self.engine.abandonQueued(.error)
+        // Answers of abandoned commands go to their owners as failures, not as data.
         while let e = self.engine.nextEvent() {
             if case .completed(let r) = e, case .bringUp = r.tag { continue }
             if case .completed(let r) = e { self.dialect?.handle(r, now: now) }
         }
         self.dialect?.resetSockets()
-        if self.run != nil {
-            self.run = nil
-            self.emit(.bringUpFailed(BringUpFailure(step: .sync, reason: "the modem restarted",
-                                                    hint: "power supply and the modem's logs")))
+        if var r = self.run {
+            r.restarts += 1
+            guard r.restarts <= Self.maxRestartsDuringBringUp else {
+                self.run = nil
+                self.emit(.bringUpFailed(BringUpFailure(step: r.stage.step, reason: "the modem keeps restarting",
+                                                        hint: "its power supply")))
+                return
+            }
+            r.stage = .sync
+            r.stageStarted = now
+            r.retryAt = nil
+            r.waitUntil = nil
+            if self.engine.inFlightTag == nil {
+                self.run = r
+                self.issueStage(.sync, now: now)
+            } else {
+                // Start over once the command in flight has its answer or its timeout.
+                r.restartAfterInFlight = true
+                self.run = r
+            }
+            if !wasUp { return }
         }
         self.emit(.modemRebooted)
     }
@@ -399,7 +423,17 @@ public final class ATModemDriver: ModemDriver {
     }
 
     private func handleBringUp(_ stage: BringUpStage, _ response: ATResponse<DriverOp>, now: Instant) {
-        guard var r = self.run, r.stage == stage else { return }
+        guard var r = self.run else { return }
+        if r.restartAfterInFlight {
+            r.restartAfterInFlight = false
+            self.run = r
+            // The answer to `AT` is what the restart waits for anyway; anything else is stale.
+            if stage != .sync {
+                self.issueStage(.sync, now: now)
+                return
+            }
+        }
+        guard r.stage == stage else { return }
         let result = response.result
         r.lastAttemptTimedOut = result == .timedOut
         self.run = r

@@ -26,6 +26,9 @@ func runEmulator() -> Int32 {
             emit(1, "pty: \(runner.ptyPath)\n")
             try runner.run()
             return 0
+        } catch let error as NamespaceUnavailable {
+            emit(2, "tun2modem-sim: \(error)\n")
+            return 69
         } catch {
             emit(2, "tun2modem-sim: \(error)\n")
             return 1

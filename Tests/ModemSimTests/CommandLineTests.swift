@@ -1,4 +1,5 @@
 import Buffers
+import Foundation
 import Testing
 @testable import ModemSim
 
@@ -70,5 +71,24 @@ import Testing
     @Test func transcriptLineEscapes() {
         let line = TranscriptFormat.line(at: .milliseconds(1500), host: false, [0x0D, 0x0A, 0x4F, 0x4B, 0x1A, 0x5C])
         #expect(line == "1.500000 modem< \\r\\nOK\\x1A\\\\\n")
+    }
+}
+
+/// man/tun2modem-sim.1 documents what --help lists.
+@Suite struct ManualPageTests {
+    static let page: String = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("man/tun2modem-sim.1")
+        return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+    }()
+
+    @Test func everyOptionModelAndFaultIsDocumented() {
+        #expect(!Self.page.isEmpty)
+        let flags = SimCommandLine.help.split(whereSeparator: { " \n[],".contains($0) })
+            .filter { $0.hasPrefix("--") }.map { String($0.dropFirst(2)) }
+        #expect(flags.count >= 11)
+        for flag in Set(flags) { #expect(Self.page.contains("Fl \\-\(flag)"), "--\(flag) missing from the man page") }
+        for model in ModelProfile.all { #expect(Self.page.contains("Cm \(model.name)"), "\(model.name) missing") }
+        for fault in ScheduledFault.names { #expect(Self.page.contains("Li \(fault)@"), "\(fault) missing") }
     }
 }

@@ -20,6 +20,13 @@ protocol DialectClient: Sendable {
     func close(_ e: EmulatorProcess, id: Int) throws
     /// The URC text announcing that the peer closed socket `id`.
     func remoteCloseURC(id: Int) -> String
+    /// Whether the host must still close a socket the peer closed (OneMO with autofree 0
+    /// frees it itself, and a close would be an error: onemo.md §5.14).
+    var closeAfterRemoteClose: Bool { get }
+}
+
+extension DialectClient {
+    var closeAfterRemoteClose: Bool { true }
 }
 
 /// EC600E (quectel.md, EC dialect).
@@ -158,6 +165,10 @@ struct SIMCom7028Client: DialectClient {
         try e.expect("+NETOPEN: 0\r\n")
         e.command("AT+CIPRXGET=1")
         try e.expect("OK\r\n")
+        // +CIPSEND only when the data has left the module: one chunk in flight, so the
+        // send buffer never fills (a short send would make the link unusable, §7.4).
+        e.command("AT+CIPSENDMODE=1")
+        try e.expect("OK\r\n")
     }
 
     func openTCP(_ e: EmulatorProcess, id: Int, port: Int) throws {
@@ -183,7 +194,7 @@ struct SIMCom7028Client: DialectClient {
         } else {
             e.command("AT+CIPSEND=\(id),\(bytes.count)")
         }
-        try e.expect("\r\n>")
+        guard try e.expectAny(["\r\n>", "+CIPERROR: "]).index == 0 else { try e.expect("ERROR\r\n"); return false }
         e.write(bytes)
         try e.expect("OK\r\n")
         try e.expect("+CIPSEND: \(id),\(bytes.count),")
@@ -212,4 +223,72 @@ struct SIMCom7028Client: DialectClient {
     }
 
     func remoteCloseURC(id: Int) -> String { "+IPCLOSE: \(id),1\r\n" }
+}
+
+/// OneMO (onemo.md): ML307A sends with the fixed-length `>` prompt; MN316 has no prompt and
+/// sends inline HEX (`AT+MIPCFG="encoding",<id>,1,0`). Both read in buffer modes 2/3.
+struct OneMOClient: DialectClient {
+    var model: String
+    var socketIDs: ClosedRange<Int>
+    var sendChunk: Int
+    var readChunk = 4096
+    var prompt: Bool
+
+    static let cat1 = OneMOClient(model: "ML307A", socketIDs: 0...5, sendChunk: 4096, prompt: true)
+    static let nb = OneMOClient(model: "MN316", socketIDs: 0...4, sendChunk: 1024, prompt: false)
+
+    func bringUp(_ e: EmulatorProcess) throws {
+        try e.expect("+CPIN: READY\r\n")
+        e.command("ATE0")
+        try e.expect("OK\r\n")
+    }
+
+    func open(_ e: EmulatorProcess, _ type: String, id: Int, port: Int, mode: Int) throws {
+        if !prompt {
+            e.command("AT+MIPCFG=\"encoding\",\(id),1,0")
+            try e.expect("OK\r\n")
+        }
+        e.command("AT+MIPOPEN=\(id),\"\(type)\",\"127.0.0.1\",\(port),10,\(mode)")
+        try e.expect("+MIPOPEN: \(id),0\r\n")
+    }
+
+    func openTCP(_ e: EmulatorProcess, id: Int, port: Int) throws { try open(e, "TCP", id: id, port: port, mode: 2) }
+    func openUDP(_ e: EmulatorProcess, id: Int, port: Int) throws { try open(e, "UDP", id: id, port: port, mode: 3) }
+
+    func openIsRefused(_ e: EmulatorProcess, id: Int, port: Int) throws -> Bool {
+        e.command("AT+MIPOPEN=\(id),\"UDP\",\"127.0.0.1\",\(port),10,3")
+        return try e.expectAny(["+CME ERROR: ", "+MIPOPEN: \(id),0\r\n"]).index == 0
+    }
+
+    func send(_ e: EmulatorProcess, id: Int, _ bytes: [UInt8]) throws -> Bool {
+        if prompt {
+            e.command("AT+MIPSEND=\(id),\(bytes.count)")
+            try e.expect("\r\n>")
+            e.write(bytes)
+        } else {
+            e.command("AT+MIPSEND=\(id),\(bytes.count),\"\(bytes.map { String(format: "%02X", $0) }.joined())\"")
+        }
+        let r = try e.expectAny(["OK\r\n", "+CME ERROR: "])
+        if r.index == 1 { try e.expect("\r\n") }
+        return r.index == 0
+    }
+
+    func read(_ e: EmulatorProcess, id: Int) throws -> [UInt8] {
+        e.command("AT+MIPRD=\(id),\(readChunk)")
+        let r = try e.expectAny(["+MIPRD: \(id),", "OK\r\n"])
+        guard r.index == 0 else { return [] }
+        try e.expect(",")
+        let n = Int(try e.expect(",")) ?? -1
+        let data = try e.take(max(0, n))
+        try e.expect("OK\r\n")
+        return data
+    }
+
+    func close(_ e: EmulatorProcess, id: Int) throws {
+        e.command("AT+MIPCLOSE=\(id)")
+        try e.expect("OK\r\n\r\n+MIPCLOSE: \(id)\r\n")
+    }
+
+    func remoteCloseURC(id: Int) -> String { "+MIPURC: \"disconn\",\(id),1\r\n" }
+    var closeAfterRemoteClose: Bool { false }
 }

@@ -6,7 +6,7 @@ import Testing
 /// 127.0.0.1, 1 MiB of hostile binary each way (sha256-checked), the socket limit, SEND FAIL,
 /// and a close from either side.
 @Suite(.serialized) struct PtyIntegrationTests {
-    static let clients: [any DialectClient] = [QuectelCat1Client(), QuectelNBClient(), SIMCom7028Client()]
+    static let clients: [any DialectClient] = [QuectelCat1Client(), QuectelNBClient(), SIMCom7028Client(), OneMOClient.cat1, OneMOClient.nb]
 
     /// 1 MiB of seeded random bytes with the byte strings a line-based parser trips over.
     static func hostilePayload(seed: UInt64) -> [UInt8] {
@@ -103,6 +103,10 @@ import Testing
         let peer = try #require(server.accept())
         Glibc.close(peer)
         try e.expect(client.remoteCloseURC(id: id))
+        if client.closeAfterRemoteClose { try client.close(e, id: id) }
+        // The id is free again: it opens anew.
+        try client.openTCP(e, id: id, port: server.port)
+        #expect(server.accept() != nil)
         try client.close(e, id: id)
     }
 
@@ -131,6 +135,71 @@ import Testing
         #expect(try client.send(e, id: id, Array("x".utf8)) == true)
         #expect(e.control("explode").hasPrefix("error: "))
         for id in client.socketIDs { try client.close(e, id: id) }
+    }
+
+    /// What each model prints when the network drops (the fault list).
+    static let networkLossURC = [
+        "EC600E": "+QIURC: \"pdpdeact\",1\r\n", "BC26": "+QIURC: \"closed\",0\r\n",
+        "SIM7028": "+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\r\n", "ML307A": "+MIPURC: \"disconn\",0,3\r\n",
+        "MN316": "+MIPURC: \"disconn\",0,3\r\n",
+    ]
+
+    /// Faults through the control socket: network loss closes the real socket; a reboot
+    /// loses everything and the modem comes back with RDY, ready for a new bring-up.
+    @Test(arguments: clients.map(\.model))
+    func controlSocketFaults(model: String) throws {
+        let client = try #require(Self.clients.first { $0.model == model })
+        let e = try EmulatorProcess(model: model)
+        defer { #expect(e.stop() == 0) }
+        try client.bringUp(e)
+        let server = LoopbackTCPServer()
+        defer { server.close() }
+        try client.openTCP(e, id: 0, port: server.port)
+        let peer = try #require(server.accept())
+        #expect(e.control("netloss") == "ok\n")
+        try e.expect(try #require(Self.networkLossURC[model]))
+        #expect(LoopbackTCPServer.seesEOF(peer))
+        #expect(e.control("netback") == "ok\n")
+        // BC26 announces the network again with +IP:; the bring-up below must see the reboot's.
+        _ = e.drain(ms: 200)
+        #expect(e.control("reboot") == "ok\n")
+        try client.bringUp(e)
+        try client.openTCP(e, id: 0, port: server.port)
+        #expect(server.accept() != nil)
+        #expect(e.control("silence 1") == "ok\n")
+        e.command("AT")
+        #expect(!e.sees("OK\r\n", ms: 500))
+    }
+
+    /// EC600E transparent mode over the pty: raw bytes both ways, then +++ with its guard times.
+    @Test func quectelTransparentMode() throws {
+        let client = QuectelCat1Client()
+        let e = try EmulatorProcess(model: "EC600E")
+        defer { #expect(e.stop() == 0) }
+        try client.bringUp(e)
+        let server = LoopbackTCPServer()
+        defer { server.close() }
+        e.command("AT+QIOPEN=1,0,\"TCP\",\"127.0.0.1\",\(server.port),0,2")
+        try e.expect("CONNECT\r\n")
+        let peer = try #require(server.accept())
+        let up = Array(Self.hostilePayload(seed: 5).prefix(256 * 1024))
+        let received = LockedBytes()
+        let reader = Thread { received.set(LoopbackTCPServer.readExactly(peer, up.count)) }
+        reader.start()
+        e.write(up)
+        #expect(received.wait(seconds: 30))
+        #expect(SHA256.hex(received.value) == SHA256.hex(up))
+        let down = Array(Self.hostilePayload(seed: 6).prefix(256 * 1024))
+        let writer = Thread { _ = LoopbackTCPServer.writeAll(peer, down) }
+        writer.start()
+        #expect(SHA256.hex(try e.take(down.count, seconds: 30)) == SHA256.hex(down))
+        // +++ framed by a second of quiet: back in command mode.
+        _ = e.sees("never", ms: 1100)
+        e.write(Array("+++".utf8))
+        try e.expect("\r\nOK\r\n", seconds: 5)
+        e.command("AT+QICLOSE=0")
+        try e.expect("OK\r\n")
+        #expect(LoopbackTCPServer.seesEOF(peer))
     }
 }
 

@@ -75,15 +75,23 @@ final class QuectelDialect: ModemDialect {
             ATCommand(ATCommandLine(line), tag: tag, timeout: quick)
         }
         if self.isNB {
+            // BC documents no PDP command: the address comes as `+IP:` after attach (BC §2.3.1
+            // note 4), which a host that starts later has missed. The TS 27.007 commands
+            // (CGDCONT, CGPADDR, CGACT) cover that case.
             switch index {
-            // BC documents no PDP command; the IP comes as `+IP:` after attach. CGPADDR is the
-            // 3GPP way to ask for it when that URC came before we were listening.
-            case 0: return ATCommand(ATCommandLine("AT+CGPADDR=1"), tag: tag, timeout: quick,
-                                     infoPrefixes: ["+CGPADDR:"])
-            case 1: return setting("AT+QICFG=\"dataformat\",0,0")
-            case 2: return setting("AT+QICFG=\"viewmode\",0")
+            case 0:
+                if apn.isEmpty {
+                    return ATCommand(ATCommandLine("AT+CGDCONT?"), tag: tag, timeout: quick, infoPrefixes: ["+CGDCONT:"])
+                }
+                guard let line = try? ATCommandLine("AT+CGDCONT", [.int(1), .quoted("IP"), .quoted(apn)]) else { return nil }
+                return ATCommand(line, tag: tag, timeout: quick)
+            case 1, 3: return ATCommand(ATCommandLine("AT+CGPADDR=1"), tag: tag, timeout: quick,
+                                        infoPrefixes: ["+CGPADDR:"])
+            case 2: return ATCommand(ATCommandLine("AT+CGACT=1,1"), tag: tag, timeout: min(limits.dataContext, .seconds(150)))
+            case 4: return setting("AT+QICFG=\"dataformat\",0,0")
+            case 5: return setting("AT+QICFG=\"viewmode\",0")
             // BC §2.3.12: echomode exists from BC26NxR01A07; older firmware says ERROR.
-            case 3: return setting("AT+QICFG=\"echomode\",0")
+            case 6: return setting("AT+QICFG=\"echomode\",0")
             default: return nil
             }
         }
@@ -115,15 +123,27 @@ final class QuectelDialect: ModemDialect {
         if self.isNB {
             switch index {
             case 0:
-                if let ip = Self.cgpaddr(response.info) ?? self.announcedIP {
-                    self.announcedIP = ip
+                if apn.isEmpty {
+                    self.modemAPN = Self.cgdcontAPN(response.info)
                     return .next
                 }
+                return response.result.isSuccess ? .next
+                    : .fail(BringUpFailure(step: .dataContext, reason: "the modem refused the APN (AT+CGDCONT)",
+                                           hint: "--apn"))
+            case 1, 3:
+                if let ip = Self.cgpaddr(response.info) ?? self.announcedIP {
+                    self.announcedIP = ip
+                    return .goto(.dialect(4))
+                }
+                if index == 1 { return .next }
                 self.waitingForIP = true
                 return .wait(timeout: limits.dataContext,
                              failure: BringUpFailure(step: .localIP, reason: "no +IP: address from the network",
                                                      hint: "registration and the operator's APN for this SIM"))
-            case 1, 2: return .next
+            case 2:
+                // A refusal is not final: the network may still attach and say `+IP:`.
+                return .next
+            case 4, 5: return .next
             default: return .done(localIP: self.announcedIP ?? "", apn: self.modemAPN)
             }
         }
@@ -166,6 +186,18 @@ final class QuectelDialect: ModemDialect {
         case 3, 4: return .next
         default: return .done(localIP: self.announcedIP ?? "", apn: self.modemAPN)
         }
+    }
+
+    /// The APN of context 1 in `+CGDCONT: 1,"IP","<apn>",...` lines.
+    static func cgdcontAPN(_ info: [ATInfo]) -> String? {
+        for i in info {
+            var f = ATFields(i.line)
+            if f.int() == 1 {
+                _ = f.next()
+                return f.string()
+            }
+        }
+        return nil
     }
 
     /// `+CGPADDR: 1,"10.1.2.3"` or unquoted.
@@ -381,7 +413,7 @@ final class QuectelDialect: ModemDialect {
             self.announcedIP = ip
             if self.waitingForIP {
                 self.waitingForIP = false
-                self.driver.resumeBringUp(.next, now: now)
+                self.driver.resumeBringUp(.goto(.dialect(4)), now: now)
             }
             return true
         }

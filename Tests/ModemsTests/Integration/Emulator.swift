@@ -10,7 +10,8 @@ enum EmulatorBinary {
         return (exe as NSString).deletingLastPathComponent
     }()
 
-    static var simPath: String { directory + "/tun2modem-sim" }
+    /// `TUN2MODEM_SIM` names another emulator binary (same command line) to test against.
+    static var simPath: String { ProcessInfo.processInfo.environment["TUN2MODEM_SIM"] ?? directory + "/tun2modem-sim" }
     static var cliPath: String { directory + "/tun2modem" }
 
     /// `--help` of the emulator, or nil when it is not built or does not run.
@@ -93,11 +94,21 @@ final class EmulatedModem {
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
         let bytes = Array((line + "\n").utf8)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        // The emulator answers "ok" or "error: ..." once the fault is in place.
+        var reply = [UInt8](repeating: 0, count: 256)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let n = reply.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        let text = n > 0 ? String(decoding: reply[0..<n], as: UTF8.self) : ""
+        guard text.hasPrefix("ok") else { throw ControlError.refused(line, text) }
     }
+
+    enum ControlError: Error { case refused(String, String) }
 
     deinit {
         if self.process.isRunning {
-            self.process.terminate()
+            // SIGKILL: the child may inherit a blocked SIGTERM from the test runner.
+            kill(self.process.processIdentifier, SIGKILL)
             self.process.waitUntilExit()
         }
         unlink(self.controlPath)

@@ -1,0 +1,123 @@
+import Foundation
+import Glibc
+import Sys
+import Testing
+@testable import ModemSim
+
+/// The built binary's command line: usage errors, --help, --link, --transcript, --netns.
+@Suite(.serialized) struct CommandLineProcessTests {
+    /// Runs the binary to completion (bounded) and returns (status, stdout, stderr).
+    func run(_ arguments: [String]) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: EmulatorProcess.binary)
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func unknownModelIsAUsageError() throws {
+        let (status, _, err) = try run(["--model", "Z80"])
+        #expect(status == 64)
+        #expect(err.contains("EC600E") && err.contains("MN316") && err.contains("usage:"))
+    }
+
+    @Test func unknownFlagIsAUsageError() throws {
+        let (status, _, err) = try run(["--model", "EC600E", "--turbo"])
+        #expect(status == 64)
+        #expect(err.contains("--baud"))
+    }
+
+    @Test func helpListsModelsAndFaults() throws {
+        let (status, out, _) = try run(["--help"])
+        #expect(status == 0)
+        for word in ["EC800E", "BC20", "SIM7028", "ML307A", "reboot@", "silence@", "--control", "--netns"] { #expect(out.contains(word)) }
+    }
+
+    @Test func missingNamespaceExits69() throws {
+        let (status, _, err) = try run(["--model", "EC600E", "--netns", "t2m-no-such-namespace"])
+        #expect(status == 69)
+        #expect(err.contains("t2m-no-such-namespace"))
+    }
+
+    @Test func linkAndTranscript() throws {
+        let dir = NSTemporaryDirectory()
+        let link = dir + "t2m-sim-link-\(getpid())"
+        let log = dir + "t2m-sim-log-\(getpid()).txt"
+        let e = try EmulatorProcess(model: "EC600E", extra: ["--link", link, "--transcript", log, "--urc-rate", "0"])
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == e.ptyPath)
+        e.command("ATE0")
+        try e.expect("OK\r\n")
+        e.command("AT+CGMM")
+        try e.expect("EC600E\r\n\r\nOK\r\n")
+        #expect(e.stop() == 0)
+        // SIGTERM removed the link; the transcript holds both directions, escaped.
+        #expect(!FileManager.default.fileExists(atPath: link))
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(text.contains("host> AT+CGMM\\r"))
+        #expect(text.contains("modem< \\r\\nEC600E\\r\\n\\r\\nOK\\r\\n"))
+        try? FileManager.default.removeItem(atPath: log)
+    }
+
+    /// --hosts names resolve for opens and for the DNS command, before the OS resolver.
+    @Test func hostsFileNames() throws {
+        let file = NSTemporaryDirectory() + "t2m-sim-hosts-\(getpid())"
+        try "# test\n127.0.0.1  echo.t2m.test\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let e = try EmulatorProcess(model: "EC600E", extra: ["--hosts", file, "--urc-rate", "0"])
+        defer { #expect(e.stop() == 0) }
+        try QuectelCat1Client().bringUp(e)
+        e.command("AT+QIDNSGIP=1,\"echo.t2m.test\"")
+        try e.expect("+QIURC: \"dnsgip\",0,1,600\r\n\r\n+QIURC: \"dnsgip\",\"127.0.0.1\"\r\n")
+        let server = LoopbackTCPServer()
+        defer { server.close() }
+        e.command("AT+QIOPEN=1,0,\"TCP\",\"echo.t2m.test\",\(server.port),0,0")
+        try e.expect("+QIOPEN: 0,0\r\n")
+        #expect(server.accept() != nil)
+    }
+
+    /// With root: a namespace of our own, a server on its loopback, the emulator inside it.
+    @Test(.enabled(if: getuid() == 0 && (FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
+                                         || FileManager.default.isExecutableFile(atPath: "/sbin/ip")),
+                   "needs root and iproute2 to make a namespace"))
+    func socketsOpenInsideTheNamespace() throws {
+        let name = "t2msim\(getpid())"
+        let ip = FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip"
+        func sh(_ args: [String]) -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: ip)
+            p.arguments = args
+            try? p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        #expect(sh(["netns", "add", name]) == 0)
+        defer { _ = sh(["netns", "del", name]) }
+        #expect(sh(["-n", name, "link", "set", "lo", "up"]) == 0)
+        // A listener inside the namespace, made by a thread that joined it.
+        let ready = DispatchSemaphore(value: 0)
+        let box = LockedBytes()
+        let thread = Thread {
+            guard (try? NetworkNamespace.enter(path: "/run/netns/" + name)) != nil else { ready.signal(); return }
+            let server = LoopbackTCPServer()
+            box.set(Array(String(server.port).utf8))
+            ready.signal()
+            if let peer = server.accept() { _ = LoopbackTCPServer.writeAll(peer, Array("inside".utf8)) }
+            server.close()
+        }
+        thread.start()
+        _ = ready.wait(timeout: .now() + 5)
+        let port = try #require(Int(String(decoding: box.value, as: UTF8.self)))
+        let e = try EmulatorProcess(model: "EC600E", extra: ["--netns", name, "--urc-rate", "0"])
+        defer { #expect(e.stop() == 0) }
+        try QuectelCat1Client().bringUp(e)
+        try QuectelCat1Client().openTCP(e, id: 0, port: port)
+        try e.expect("+QIURC: \"recv\",0\r\n")
+        #expect(try QuectelCat1Client().read(e, id: 0) == Array("inside".utf8))
+    }
+}

@@ -383,6 +383,7 @@ class Plan:
         daemon = self.start_t2m(lab, r["link"], None, 0)
         time.sleep(2)
         idle = rss_kib(daemon.pid)
+        r["memory_idle_kib"] = memory_kib(daemon.pid)
         # Flows beyond the modem's sockets wait in the daemon's admission queue (no SYN-ACK
         # yet): they are open flows all the same, so 15 s of settling is enough.
         holder = lab.spawn("app", ["python3", labmod.CLIENT, "hold", "--flows", str(self.hold_flows), "--timeout", "15"],
@@ -395,11 +396,15 @@ class Plan:
                                 "--timeout", 1200], timeout=1260)
         time.sleep(2)
         after = rss_kib(daemon.pid)
+        r["memory_after_kib"] = memory_kib(daemon.pid)
         r.update(rss_idle_kib=idle, rss_flows_kib=held, rss_after_kib=after, hold=hold, churn=res)
         r["status"] = "ok" if res["ok"] else f"failed: churn: {res.get('error', '?')}"
         r["figure"] = f"{idle / 1024:.1f} / {held / 1024:.1f} / {after / 1024:.1f} MiB"
+        m = r["memory_after_kib"]
         r["note"] = (f"{hold['established']} of {self.hold_flows} flows connected, {hold['pending']} waiting for a "
-                     f"modem socket; {res['count']} connections by {CHURN_PARALLEL} workers at {res['conn_per_s']} conn/s")
+                     f"modem socket; {res['count']} connections by {CHURN_PARALLEL} workers at {res['conn_per_s']} conn/s; "
+                     f"after: RssAnon {m.get('RssAnon', 0) / 1024:.1f} MiB (own), RssFile {m.get('RssFile', 0) / 1024:.1f} MiB "
+                     f"(executable + shared Swift libraries)")
 
 
 def cpu_seconds(pid):
@@ -410,11 +415,20 @@ def cpu_seconds(pid):
 
 
 def rss_kib(pid):
+    return memory_kib(pid).get("VmRSS")
+
+
+def memory_kib(pid):
+    """VmRSS and its parts from /proc/PID/status: RssAnon (the daemon's own heap and stacks),
+    RssFile (pages of its executable and the shared Swift libraries it has touched, shared
+    with every other process mapping them), RssShmem."""
+    out = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
+            key = line.split(":", 1)[0]
+            if key in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                out[key] = int(line.split()[1])
+    return out
 
 
 def callgrind_total(path):

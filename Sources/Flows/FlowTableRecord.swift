@@ -8,26 +8,25 @@ public struct FlowRecord {
     /// When the flow was created.
     public let openedAt: Instant
     /// The modem's socket (connect id) carrying this flow; opaque here, set by the bridge.
-    /// The modem socket carrying it, if one is open.
     public var modemSocket: Int?
     /// The TCP endpoint, for TCP flows.
     public var tcp: TCPEndpoint?
+    /// The app's SYN as it came from the TUN, kept (at most `FlowTable.heldSYNLimit` bytes)
+    /// while the modem opens, for an ICMP error that must quote it.
+    var heldSYN: [UInt8]?
     var otherBytesFromApp = 0
     var otherBytesToApp = 0
     var otherLastActivityAt: Instant
 
     /// Payload bytes received from the app.
-    /// Payload bytes from the app.
     public var bytesFromApp: Int { tcp?.bytesFromApp ?? otherBytesFromApp }
     /// Payload bytes delivered to the app (for TCP: acknowledged by it).
-    /// Payload bytes to the app.
     public var bytesToApp: Int { tcp?.bytesToApp ?? otherBytesToApp }
     /// When the flow last saw traffic or a modem event.
     public var lastActivityAt: Instant { tcp?.lastActivityAt ?? otherLastActivityAt }
     /// The state's name for the stats socket ("open" for connectionless flows).
     public var stateName: String { tcp.map { $0.state.description } ?? "OPEN" }
     /// Buffer memory the flow holds now.
-    /// Buffer memory it holds.
     public var bufferedBytes: Int { tcp?.bytesBuffered ?? 0 }
 }
 
@@ -37,12 +36,16 @@ public struct FlowSummary: Hashable, Sendable {
     public var key: FlowKey
     /// The TCP state's name, or "OPEN".
     public var state: String
+    /// Payload bytes from the app.
     public var bytesFromApp: Int
+    /// Payload bytes to the app.
     public var bytesToApp: Int
     /// Time since the flow was created.
     public var age: Duration
     /// Time since its last activity.
     public var idle: Duration
+    /// The modem socket carrying it, if one is open.
     public var modemSocket: Int?
+    /// Buffer memory it holds.
     public var bufferedBytes: Int
 }

@@ -18,9 +18,11 @@ public enum FlowTableTCPArrival: Sendable {
 
 extension FlowTable {
     /// Routes a TCP segment from the app: to its flow, or creating one for a SYN, or
-    /// answering with RST when there is no flow.
+    /// answering with RST when there is no flow. `packet` is the whole IP packet; a new
+    /// flow keeps a copy of its SYN for `unreachableReply(for:)`.
     public mutating func receiveTCP(
-        _ segment: TCPRepr, payload: UnsafeRawBufferPointer, key: FlowKey, now: Instant
+        _ segment: TCPRepr, payload: UnsafeRawBufferPointer, key: FlowKey, now: Instant,
+        packet: UnsafeRawBufferPointer? = nil
     ) -> FlowTableTCPArrival {
         let isPureSYN = segment.flags.contains(.syn) && !segment.flags.contains(.rst) && segment.ackNumber == nil
         if let state = records[key]?.tcp?.state {
@@ -46,9 +48,28 @@ extension FlowTable {
             syn: segment, initialSequence: initialSequence(for: key, now: now), now: now,
             config: tcpConfig(for: key), budget: budget)
         else { return .dropped }
-        records[key] = FlowRecord(key: key, openedAt: now, tcp: endpoint, otherLastActivityAt: now)
+        var record = FlowRecord(key: key, openedAt: now, tcp: endpoint, otherLastActivityAt: now)
+        if let packet, packet.count <= Self.heldSYNLimit { record.heldSYN = Array(packet) }
+        records[key] = record
         counters.opened += 1
         return .opened
+    }
+
+    /// A SYN with every option is 60 bytes of TCP after 20 (IPv4) or 40 (IPv6) of IP, plus
+    /// any IPv6 extension headers: this bounds what a waiting flow keeps.
+    static var heldSYNLimit: Int { 160 }
+
+    /// The ICMP destination unreachable (whole IP packet) that answers the SYN of a flow the
+    /// modem has no route for (`TCPEndpoint.wantsUnreachable`), quoting the SYN as RFC 792
+    /// and RFC 4443 ask; nil if there is no such flow, or its SYN was not kept.
+    public func unreachableReply(for key: FlowKey, reason: ICMPUnreachable = .host) -> [UInt8]? {
+        guard let record = records[key], record.tcp?.wantsUnreachable == true, let syn = record.heldSYN else {
+            return nil
+        }
+        return syn.withUnsafeBytes { raw in
+            guard let packet = try? IPPacket(validating: raw) else { return nil }
+            return ICMPErrorReply.packet(answering: packet, with: .destinationUnreachable(reason))
+        }
     }
 
     /// Runs `body` on the endpoint of `key` (modem events, `dispatch`); nil if there is
@@ -62,6 +83,8 @@ extension FlowTable {
         record.tcp = nil
         records[key] = record
         defer {
+            // Once the modem has answered, the SYN is only kept for an ICMP error.
+            if endpoint.state != .awaitingModem && !endpoint.wantsUnreachable { record.heldSYN = nil }
             record.tcp = endpoint
             records[key] = record
         }

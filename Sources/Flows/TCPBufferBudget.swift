@@ -3,9 +3,10 @@
 ///
 /// One budget is shared by every endpoint of a flow table, so it is a reference type. It is
 /// used from the daemon's single event loop only. A flow reserves memory as its buffers grow
-/// and gives it back when they are released; when the budget is spent, flows stop growing,
-/// their advertised windows shrink toward zero, and the apps slow down instead of the
-/// daemon's memory growing.
+/// and gives it back when they are released. When the budget is spent, buffers stop
+/// growing, windows offered from then on are smaller (down to zero), and bytes that do not
+/// fit are not acknowledged (the app sends them again later): the apps slow down instead of
+/// the daemon's memory growing.
 public final class TCPBufferBudget {
     /// The most bytes all flows may hold at once.
     public let limit: Int

@@ -24,7 +24,7 @@ public struct TCPConfig: Hashable, Sendable {
     /// duplicate can wander a network for minutes; bounded so the table drains.
     public var timeWait: Duration = .seconds(2)
     /// Idle time before the first keepalive probe (RFC 1122 §4.2.3.6 allows a configurable
-    /// interval; short here because a dead app only costs the daemon memory and a modem socket).
+    /// interval; far below Linux's 2 h, because a vanished app pins memory and a modem socket).
     public var keepaliveIdle: Duration = .seconds(120)
     /// Between unanswered probes. Keep it above 0.5 s: Linux answers out-of-window
     /// segments (which probes are) at most once per net.ipv4.tcp_invalid_ratelimit (500 ms).
@@ -35,13 +35,14 @@ public struct TCPConfig: Hashable, Sendable {
     public var modemStallTimeout: Duration = .seconds(120)
     /// How long the handshake may be held for the modem's socket to open before the app
     /// gets RST. The bridge normally answers sooner (its AT command has its own timeout);
-    /// this bounds a flow whose answer never comes. Linux gives up on a SYN after ~127 s.
-    public var modemOpenTimeout: Duration = .seconds(150)
+    /// this bounds a flow whose answer never comes. Linux gives up on a SYN after ~127 s
+    /// (tcp_syn_retries = 6).
+    public var modemOpenTimeout: Duration = .seconds(130)
     /// Offer window scaling when the app does (RFC 7323 §2).
     public var windowScaling: Bool = true
     /// Use timestamps when the app does (RFC 7323 §3): RTT per ACK and PAWS.
     public var timestamps: Bool = true
-    /// Send SACK blocks when the app permits them (RFC 2018); received ones are ignored.
+    /// SACK when the app permits it: blocks (and D-SACK) to the app; the app's steer retransmission.
     public var selectiveAcknowledgements: Bool = true
 
     /// The defaults.

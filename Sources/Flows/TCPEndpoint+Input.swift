@@ -203,6 +203,9 @@ extension TCPEndpoint {
             persistAt = nil
             persistBackoff = 0
         }
+        if sackPermitted, !segment.sackRanges.isEmpty {
+            scoreboard.record(segment.sackRanges, floor: ack, ceiling: sndMax)
+        }
 
         let acked = ack - sndUna
         if acked == 0 {
@@ -227,11 +230,14 @@ extension TCPEndpoint {
                 ssthresh = max(flightSize / 2, 2 * segmentSize)
                 cwnd = ssthresh + 3 * segmentSize
                 recover = sndMax
+                highRetransmitted = nil
                 fastRetransmitDue = true
                 timed = nil
             } else if dupAcks > 3 && recover != nil {
                 // RFC 5681 §3.2 step 5: each further duplicate means a segment left.
                 cwnd = min(cwnd + segmentSize, Self.maxCongestionWindow)
+                // RFC 6675 §5 (C): with SACK, each such ACK may release the next hole.
+                if nextHole() != nil { fastRetransmitDue = true }
             }
             return
         }
@@ -257,12 +263,14 @@ extension TCPEndpoint {
         bytesToApp += dataAcked
         sndUna = ack
         if sndNxt < sndUna { sndNxt = sndUna }
+        scoreboard.prune(below: sndUna)
 
         if let point = recover {
             if !(ack < point) {
                 // RFC 6582 §3.2 step 3, full acknowledgment: leave fast recovery.
                 cwnd = min(ssthresh, max(flightSize, segmentSize) + segmentSize)
                 recover = nil
+                highRetransmitted = nil
                 dupAcks = 0
             } else {
                 // RFC 6582 §3.2 step 3, partial acknowledgment: retransmit the next hole,

@@ -54,25 +54,26 @@ extension TCPEndpoint {
         }
 
         if fastRetransmitDue {
-            // RFC 5681 §3.2 step 4 / RFC 6582 partial ACK: resend the first unacknowledged
-            // segment without moving SND.NXT.
-            fastRetransmitDue = false
-            if sndUna < sndMax {
-                let length = min(
-                    segmentSize, max(0, min(sndMax, finSeq) - sndUna), tx.contiguousLength(from: sndUna - txBase))
-                let fin = finQueued && sndUna + length == finSeq && finSeq < sndMax
+            // RFC 5681 §3.2 step 4, RFC 6582 partial ACK, RFC 6675 NextSeg: resend the next
+            // hole without moving SND.NXT.
+            if let seq = nextHole() {
+                var length = min(segmentSize, max(0, min(sndMax, finSeq) - seq), tx.contiguousLength(from: seq - txBase))
+                if let sacked = scoreboard.start(ofRangeAfter: seq) { length = min(length, sacked - seq) }
+                let fin = finQueued && seq + length == finSeq && finSeq < sndMax
                 if length > 0 || fin {
-                    try sendSegment(seq: sndUna, length: length, fin: fin, now: now, emit: emit)
+                    try sendSegment(seq: seq, length: length, fin: fin, now: now, emit: emit)
+                    fastRetransmitDue = false
                     segmentsRetransmitted += 1
+                    highRetransmitted = seq + length + (fin ? 1 : 0)
                     // Karn's rule (RFC 6298 §3): an ACK after a retransmission is ambiguous.
                     timed = nil
                     return true
                 }
             }
+            fastRetransmitDue = false  // nothing left to resend
         }
 
-        if let (length, fin) = nextSegment() {
-            let seq = sndNxt
+        if let (seq, length, fin) = nextSegment() {
             try sendSegment(seq: seq, length: length, fin: fin, now: now, emit: emit)
             let isNew = !(seq < sndMax)
             if !isNew {
@@ -113,37 +114,61 @@ extension TCPEndpoint {
         return false
     }
 
-    /// The next new (or, after a timeout, re-sent) segment from SND.NXT: its data length
-    /// and whether it carries our FIN; nil if nothing may be sent now.
-    func nextSegment() -> (Int, Bool)? {
+    /// The next new (or, after a timeout, re-sent) segment from SND.NXT: where it starts
+    /// (past anything the app has SACKed), its data length and whether it carries our FIN;
+    /// nil if nothing may be sent now.
+    func nextSegment() -> (seq: SeqNumber, length: Int, fin: Bool)? {
         switch state {
         case .established, .closeWait, .finWait1, .closing, .lastAck:
             break
         default:
             return nil
         }
+        var seq = sndNxt
+        if seq < sndMax {
+            // Going back after a timeout: skip what the app holds already (RFC 6675 §5.1).
+            while let end = scoreboard.end(ofRangeHolding: seq) { seq = end }
+        }
         let dataEnd = finSeq
-        let unsent = max(0, dataEnd - sndNxt)
+        let unsent = max(0, dataEnd - seq)
         // RFC 9293 §3.8.6.1: with a zero window, one byte may be sent as a probe.
         let window = max(sndWnd, probeDue ? 1 : 0)
         let congestion = cwnd + limitedTransmit * segmentSize
-        let usable = min(sndUna + window - sndNxt, sndUna + congestion - sndNxt)
+        let usable = min(sndUna + window - seq, sndUna + congestion - seq)
         var length = max(0, min(unsent, usable, segmentSize))
         // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a short segment only if it empties
-        // the buffer, is a probe, or fills half the largest window the app offered. Nagle
-        // is off: the modem delivers in bursts, and latency matters more than header bytes.
-        if length > 0, length < segmentSize, length < unsent, !probeDue, length < maxSndWnd / 2 {
+        // the buffer, is a probe, fills half the largest window the app offered, or nothing
+        // is in flight. While earlier segments are out, their ACK will open the window
+        // further; when none are, waiting gains nothing, and an app with a tiny receive
+        // buffer may never offer more (Linux then keeps advertising a few hundred bytes).
+        // Nagle is off: the modem delivers in bursts, and latency matters more than headers.
+        if length > 0, length < segmentSize, length < unsent, !probeDue, length < maxSndWnd / 2, sndUna < seq {
             return nil
         }
         // One payload span: a segment stops where the ring wraps (once per lap of the
         // buffer; the next segment starts at the beginning of storage).
         if length > 0 {
-            length = min(length, tx.contiguousLength(from: sndNxt - txBase))
+            length = min(length, tx.contiguousLength(from: seq - txBase))
         }
-        let finUnsent = finQueued && !(finSeq < sndNxt)
-        let fin = finUnsent && sndNxt + length == dataEnd
+        // A re-sent segment stops where SACKed data begins.
+        if seq < sndMax, let sacked = scoreboard.start(ofRangeAfter: seq) {
+            length = min(length, max(0, sacked - seq))
+        }
+        let finUnsent = finQueued && !(finSeq < seq)
+        let fin = finUnsent && seq + length == dataEnd
         if length == 0 && !fin { return nil }
-        return (length, fin)
+        return (seq, length, fin)
+    }
+
+    /// Where fast recovery retransmits next: the first hole the SACK scoreboard shows above
+    /// what this recovery already resent (RFC 6675 §4 NextSeg, rule 1); without SACK
+    /// information, SND.UNA once per partial ACK (RFC 6582 §3.2).
+    func nextHole() -> SeqNumber? {
+        guard sndUna < sndMax else { return nil }
+        var from = sndUna
+        if let high = highRetransmitted, sndUna < high { from = high }
+        if let hole = scoreboard.firstHole(from: from) { return hole }
+        return from == sndUna ? sndUna : nil
     }
 
     /// Emits a segment carrying `tx` bytes from `seq` on; bookkeeping of what was
@@ -328,8 +353,14 @@ extension TCPEndpoint {
         ssthresh = max(flightSize / 2, 2 * segmentSize)
         cwnd = segmentSize
         recover = nil
+        highRetransmitted = nil
         dupAcks = 0
         limitedTransmit = 0
+        if retransmissions > 1 {
+            // A second timeout in a row: the app may have dropped what it SACKed (RFC 2018
+            // §8, reneging), so resend everything.
+            scoreboard.removeAll()
+        }
         fastRetransmitDue = false
         // Go back: everything from SND.UNA is sent again as the window allows.
         sndNxt = sndUna

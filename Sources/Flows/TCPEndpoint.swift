@@ -85,6 +85,10 @@ public struct TCPEndpoint {
     var limitedTransmit = 0
     /// RFC 6582 "recover": set during fast recovery.
     var recover: SeqNumber?
+    /// What the app has SACKed above SND.UNA.
+    var scoreboard = TCPSACKScoreboard()
+    /// The end of the highest retransmission of this recovery (RFC 6675 "HighRxt").
+    var highRetransmitted: SeqNumber?
 
     // MARK: Options (RFC 7323, RFC 2018)
     var timestamps = false
@@ -393,6 +397,7 @@ public struct TCPEndpoint {
         rx.release(to: budget)
         tx.release(to: budget)
         reassembly.removeAll()
+        scoreboard.removeAll()
         retransmitAt = nil
         persistAt = nil
         closeAt = nil

@@ -30,7 +30,7 @@ extension Subcommand {
 
 /// Finds the subcommand and runs it. New subcommands (run, stats, ...) add one line here.
 enum Dispatch {
-    static let subcommands: [any Subcommand.Type] = [ProbeCommand.self]
+    static let subcommands: [any Subcommand.Type] = [RunCommand.self, ProbeCommand.self, StatsCommand.self, FlowsCommand.self, StatusCommand.self]
 
     static func run(_ arguments: [String]) -> ExitCode {
         guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {

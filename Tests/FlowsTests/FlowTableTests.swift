@@ -306,3 +306,48 @@ extension FlowTableTests {
         #expect(table.counters.opened > 50)
     }
 }
+
+extension FlowTableTests {
+    @Test func noRouteAnswersTheHeldSYNWithICMPUnreachable() throws {
+        var table = FlowTable(budget: TCPBufferBudget(limit: 1 << 20), isnSecret: 3)
+        let k = Self.key(41000)
+        let syn = TCPRepr(
+            sourcePort: 41000, destinationPort: 80, sequenceNumber: SeqNumber(rawValue: 77), ackNumber: nil,
+            flags: .syn, windowLength: 64240, maxSegmentSize: 1460, windowScale: 7, sackPermitted: true,
+            timestamp: TCPTimestamp(value: 1, echoReply: 0))
+        let ip = IPRepr(source: Self.app, destination: Self.server, protocol: .tcp, payloadLength: syn.bufferLength)
+        var packet = [UInt8](repeating: 0, count: ip.bufferLength)
+        packet.withUnsafeMutableBytes { buffer in
+            ip.emit(into: buffer)
+            syn.emit(into: UnsafeMutableRawBufferPointer(rebasing: buffer[ip.headerLength...]),
+                     source: Self.app, destination: Self.server, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        let arrival = packet.withUnsafeBytes {
+            table.receiveTCP(syn, payload: UnsafeRawBufferPointer(start: nil, count: 0), key: k, now: .zero, packet: $0)
+        }
+        guard case .opened = arrival else {
+            Issue.record("expected .opened, got \(arrival)")
+            return
+        }
+        #expect(table.unreachableReply(for: k) == nil)  // the modem has not said so yet
+        _ = table.withTCP(k) { $0.modemUnreachable(now: .zero) }
+        let reply = try #require(table.unreachableReply(for: k))
+        try reply.withUnsafeBytes { raw in
+            let answer = try IPPacket(validating: raw)
+            #expect(answer.source == Self.server)
+            #expect(answer.destination == Self.app)
+            let icmp = try ICMPRepr.parse(answer.payload, source: answer.source, destination: answer.destination)
+            #expect(icmp.message == .destinationUnreachable(.host))
+            // The quote starts with the SYN's IP header.
+            #expect(Array(answer.payload[8 ..< 28]) == Array(packet[0 ..< 20]))
+        }
+        // A flow the modem opened lets its SYN go.
+        let other = Self.key(41001)
+        _ = packet.withUnsafeBytes {
+            table.receiveTCP(syn, payload: UnsafeRawBufferPointer(start: nil, count: 0), key: other, now: .zero, packet: $0)
+        }
+        #expect(table[other]?.heldSYN?.count == packet.count)
+        _ = table.withTCP(other) { $0.modemOpened(now: .zero) }
+        #expect(table[other]?.heldSYN == nil)
+    }
+}

@@ -479,3 +479,105 @@ extension TCPEstablishedTests {
         #expect(h.pendingForModem() == pattern(3025))
     }
 }
+
+/// The app's SACK blocks steer retransmissions (RFC 6675).
+extension TCPEstablishedTests {
+    /// A Linux-like app with SACK, established, with six segments from us in flight.
+    static func sixInFlight() -> (TCPHarness, [SentSegment]) {
+        var h = TCPHarness(syn: TCPHarness.linuxSYN(seq: SeqNumber(rawValue: 1000)))
+        h.establish()
+        h.deliver(pattern(1448 * 6))
+        let sent = h.recv()
+        return (h, sent)
+    }
+
+    /// A duplicate ACK from the app SACKing the given segments (indices into `sent`).
+    static func dupAck(_ h: TCPHarness, _ sent: [SentSegment], sacking runs: [ClosedRange<Int>]) -> TCPRepr {
+        var ack = h.segment()
+        for run in runs {
+            ack.sackRanges.append(SACKBlocks.Block(
+                left: sent[run.lowerBound].seq, right: sent[run.upperBound].seq + sent[run.upperBound].payload.count))
+        }
+        return ack
+    }
+
+    @Test func sackedHolesAreRetransmittedWithoutWaitingForPartialAcks() {
+        var (h, sent) = Self.sixInFlight()
+        #expect(sent.count == 6)
+        // Segments 0 and 3 are lost; 1, 2, 4, 5 arrive, each answered with a duplicate ACK.
+        h.send(Self.dupAck(h, sent, sacking: [1 ... 1]))
+        h.send(Self.dupAck(h, sent, sacking: [1 ... 2]))
+        #expect(h.recv().isEmpty)  // limited transmit has no new data to send
+        h.send(Self.dupAck(h, sent, sacking: [1 ... 2, 4 ... 4]))
+        let first = h.recv()
+        #expect(first.map(\.seq) == [sent[0].seq])  // fast retransmit of the first hole
+        h.send(Self.dupAck(h, sent, sacking: [1 ... 2, 4 ... 5]))
+        let second = h.recv()
+        #expect(second.map(\.seq) == [sent[3].seq])  // the next hole, at once
+        #expect(second.first?.payload == sent[3].payload)
+        // Both holes filled: everything is acknowledged, recovery ends.
+        h.appAck = sent[5].seq + sent[5].payload.count
+        h.send(h.segment())
+        #expect(h.endpoint.recover == nil)
+        #expect(h.endpoint.segmentsRetransmitted == 2)
+        #expect(h.recv().isEmpty)
+    }
+
+    @Test func timeoutResendsOnlyWhatWasNotSacked() {
+        var (h, sent) = Self.sixInFlight()
+        // Segment 0 lost; the app SACKs 1...5 in two duplicate ACKs (too few for fast
+        // retransmit), then the timer runs out.
+        h.send(Self.dupAck(h, sent, sacking: [1 ... 3]))
+        h.send(Self.dupAck(h, sent, sacking: [1 ... 5]))
+        _ = h.recv()
+        h.advanceToDeadline()
+        let resent = h.recv()
+        #expect(resent.map(\.seq) == [sent[0].seq])
+        // Nothing more goes out before the app answers.
+        #expect(h.recv().isEmpty)
+        // A second timeout in a row forgets the SACKs (the app may have reneged)...
+        h.advanceToDeadline()
+        #expect(h.recv().map(\.seq) == [sent[0].seq])
+        #expect(h.endpoint.scoreboard.isEmpty)
+    }
+}
+
+extension TCPEstablishedTests {
+    struct TUNFull: Error {}
+
+    @Test func aRefusedEmitLeavesTheSegmentToSendAgain() {
+        var h = TCPHarness()
+        h.establish()
+        h.deliver(pattern(1000))
+        // The TUN is full: emit throws, and nothing counts as sent.
+        #expect(throws: TUNFull.self) {
+            try h.endpoint.dispatch(now: h.now) { _, _ throws(TUNFull) in throw TUNFull() }
+        }
+        #expect(h.endpoint.sndNxt == h.ourISN + 1)
+        let out = h.recv()
+        #expect(out.map(\.payload.count) == [1000])
+        #expect(out.first?.seq == h.ourISN + 1)
+    }
+}
+
+extension TCPEstablishedTests {
+    @Test func aWindowSmallerThanASegmentIsUsedWhenNothingIsInFlight() {
+        var h = TCPHarness()
+        h.establish()  // the app offered 65535 in its SYN and ACK
+        // Its receive buffer is tiny now: 508 bytes of window, less than a segment.
+        h.appWindow = 508
+        h.send(h.segment())
+        h.deliver(pattern(1460))
+        // Nothing is in flight, so waiting for a wider window gains nothing: fill this one.
+        #expect(h.recv().map(\.payload.count) == [508])
+        // With those 508 bytes out, sender SWS avoidance waits for their ACK ...
+        h.appWindow = 1000
+        h.send(h.segment())
+        #expect(h.recv().isEmpty)
+        // ... which lets the next short segment go.
+        h.appAck = h.ourISN + 509
+        h.appWindow = 508
+        h.send(h.segment())
+        #expect(h.recv().map(\.payload.count) == [508])
+    }
+}

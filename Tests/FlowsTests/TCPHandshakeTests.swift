@@ -9,7 +9,7 @@ import Wire
         var h = TCPHarness()
         #expect(h.endpoint.state == .awaitingModem)
         #expect(h.recv().isEmpty)
-        #expect(h.endpoint.pollAt() == .at(.zero + .seconds(150)))  // only the open timeout
+        #expect(h.endpoint.pollAt() == .at(.zero + .seconds(130)))  // only the open timeout
         // The app's kernel retransmits its SYN after 1 s: absorbed, still nothing sent.
         h.advance(.seconds(1))
         h.send(TCPHarness.syn(seq: h.appISN))
@@ -177,7 +177,7 @@ import Wire
 extension TCPHandshakeTests {
     @Test func modemThatNeverAnswersEndsInReset() {
         var h = TCPHarness()
-        h.advance(.seconds(149))
+        h.advance(.seconds(129))
         #expect(h.recv().isEmpty)
         h.advanceToDeadline()
         let out = h.recv()

@@ -18,6 +18,7 @@ struct TCPKernelFlowTableTests {
         var budgetLeft = -1
         var largestSegment = 0
         var resetsForUnknownFlows = 0
+        var noRoute = 0
     }
 
     /// One app connection: its socket and how far it got.
@@ -29,7 +30,9 @@ struct TCPKernelFlowTableTests {
         var done = false
     }
 
-    static func run(connections: Int, bytes: Int, ipv6: Bool) throws -> Outcome {
+    /// `connections` echo connections to port 443, and `unreachable` more to port 9, which
+    /// the "modem" has no route for.
+    static func run(connections: Int, unreachable: Int = 0, bytes: Int, ipv6: Bool) throws -> Outcome {
         try TCPKernelLab.run { tun in
             var outcome = Outcome()
             let budget = TCPBufferBudget(limit: 16 << 20)
@@ -38,14 +41,15 @@ struct TCPKernelFlowTableTests {
             var table = FlowTable(maxFlows: 256, tcpConfig: config, budget: budget)
             let data = pattern(bytes, seed: 3)
             var apps: [App] = []
-            for _ in 0 ..< connections {
+            for i in 0 ..< connections + unreachable {
+                let port: UInt16 = i < connections ? 443 : 9
                 let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
                 guard fd >= 0 else { throw TCPKernelLab.LabError("socket") }
                 let started: Int32
                 if ipv6 {
                     var address = sockaddr_in6()
                     address.sin6_family = sa_family_t(AF_INET6)
-                    address.sin6_port = in_port_t(443).bigEndian
+                    address.sin6_port = in_port_t(port).bigEndian
                     inet_pton(AF_INET6, "fd09::2", &address.sin6_addr)
                     started = withUnsafePointer(to: &address) {
                         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -55,7 +59,7 @@ struct TCPKernelFlowTableTests {
                 } else {
                     var address = sockaddr_in()
                     address.sin_family = sa_family_t(AF_INET)
-                    address.sin_port = in_port_t(443).bigEndian
+                    address.sin_port = in_port_t(port).bigEndian
                     address.sin_addr.s_addr = UInt32(0x0A09_0002).bigEndian
                     started = withUnsafePointer(to: &address) {
                         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -81,10 +85,18 @@ struct TCPKernelFlowTableTests {
                     let key = FlowKey(
                         proto: .tcp, appAddress: segment.source, appPort: segment.repr.sourcePort,
                         remoteAddress: segment.destination, remotePort: segment.repr.destinationPort)
-                    let arrival = segment.payload.withUnsafeBytes {
-                        table.receiveTCP(segment.repr, payload: $0, key: key, now: now)
+                    let arrival = segment.payload.withUnsafeBytes { payload in
+                        segment.packet.withUnsafeBytes { packet in
+                            table.receiveTCP(segment.repr, payload: payload, key: key, now: now, packet: packet)
+                        }
                     }
                     switch arrival {
+                    case .opened where key.remotePort == 9:
+                        // No route: the app hears it from ICMP.
+                        _ = table.withTCP(key) { $0.modemUnreachable(now: now) }
+                        if let icmp = table.unreachableReply(for: key) {
+                            _ = icmp.withUnsafeBytes { write(tun, $0.baseAddress, $0.count) }
+                        }
                     case .opened:
                         // The "modem" opens a socket at once.
                         table.setModemSocket(nextSocket, for: key)
@@ -152,6 +164,7 @@ struct TCPKernelFlowTableTests {
             }
             outcome.opened = table.counters.opened
             outcome.finished = table.counters.closedByReason[.finished] ?? 0
+            outcome.noRoute = table.counters.closedByReason[.noRoute] ?? 0
             outcome.leftInTable = table.count
             outcome.budgetLeft = budget.reserved
             outcome.resetsForUnknownFlows = table.counters.resetsForUnknownFlows
@@ -161,11 +174,12 @@ struct TCPKernelFlowTableTests {
 
     @Test(arguments: [false, true])
     func manyConnectionsAtOnceDrainTheTable(ipv6: Bool) throws {
-        let outcome = try Self.run(connections: 40, bytes: 100_000, ipv6: ipv6)
-        #expect(outcome.errors.isEmpty)
+        let outcome = try Self.run(connections: 40, unreachable: 5, bytes: 100_000, ipv6: ipv6)
+        #expect(outcome.errors == Array(repeating: EHOSTUNREACH, count: 5))
         #expect(outcome.intact == 40)
-        #expect(outcome.opened == 40)
+        #expect(outcome.opened == 45)
         #expect(outcome.finished == 40)
+        #expect(outcome.noRoute == 5)
         #expect(outcome.leftInTable == 0)
         #expect(outcome.budgetLeft == 0)
         // The MSS fits the family: 1460 − 12 (timestamps), or 20 less for IPv6.

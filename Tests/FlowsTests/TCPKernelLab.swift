@@ -81,6 +81,19 @@ enum TCPKernelLab {
         guard status == 0 else { throw LabError("ip \(arguments.joined(separator: " ")) exited \(status)") }
     }
 
+    /// A counter of the kernel's TCP in this thread's namespace: `table` "Tcp" or "TcpExt"
+    /// from /proc/thread-self/net/snmp or netstat (/proc/self would show the main thread's).
+    static func kernelCounter(_ table: String, _ name: String) -> Int? {
+        let file = table == "Tcp" ? "/proc/thread-self/net/snmp" : "/proc/thread-self/net/netstat"
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n").filter { $0.hasPrefix(table + ":") }
+        guard lines.count == 2 else { return nil }
+        let names = lines[0].split(separator: " ").dropFirst()
+        let values = lines[1].split(separator: " ").dropFirst()
+        guard let i = names.firstIndex(of: Substring(name)) else { return nil }
+        return Int(values[values.startIndex + (i - names.startIndex)])
+    }
+
     /// CLONE_NEWNET (linux/sched.h); Glibc does not export `unshare` without _GNU_SOURCE.
     static let cloneNewNet: Int32 = 0x4000_0000
 

@@ -37,6 +37,8 @@ struct TCPKernelTests {
         var modemRate: Int?
         /// Once this many bytes went through, the modem takes nothing for a while.
         var modemPause: (after: Int, duration: Duration)?
+        /// Request/response: the app sends this many bytes, waits for their echo, repeats.
+        var pingPong: Int?
         var config = TCPConfig()
     }
 
@@ -56,6 +58,13 @@ struct TCPKernelTests {
         var synsFromApp = 0
         var lost = 0
         var endpointRetransmits = 0
+        /// The app kernel's own counters afterwards (its namespace holds only this flow).
+        var kernelRetransmissions: Int?
+        var kernelTimeouts: Int?
+        /// The endpoint at the end, for failure messages.
+        var endpointDescription = ""
+        /// From connected to the app's EOF.
+        var appElapsed: Duration?
         /// Keepalive probes the endpoint had sent when the app's idle time ended.
         var keepalivesDuringIdle: Int?
         var stateAfterIdle: TCPState?
@@ -224,14 +233,21 @@ struct TCPKernelTests {
                         run.keepalivesDuringIdle = endpoint?.keepaliveProbesTotal ?? 0
                         run.stateAfterIdle = endpoint?.state
                     }
-                    while appSent < data.count {
-                        let n = data[appSent...].withUnsafeBytes { send(sock, $0.baseAddress, min($0.count, 16384), Int32(MSG_NOSIGNAL)) }
+                    var sendLimit = data.count
+                    if let size = scenario.pingPong {
+                        sendLimit = run.appReceived.count == appSent ? min(data.count, appSent + size) : appSent
+                    }
+                    while appSent < sendLimit {
+                        let n = data[appSent ..< sendLimit].withUnsafeBytes {
+                            send(sock, $0.baseAddress, min($0.count, 16384), Int32(MSG_NOSIGNAL))
+                        }
                         if n < 0 && errno != EAGAIN { run.appError = errno }
                         if n <= 0 { break }
                         appSent += n
                     }
                     if run.appError != 0 { break }
-                    if appSent == data.count && !appShutdown {
+                    let answered = scenario.pingPong == nil || run.appReceived.count == data.count
+                    if appSent == data.count && answered && !appShutdown {
                         shutdown(sock, Int32(SHUT_WR))
                         appShutdown = true
                     }
@@ -242,6 +258,7 @@ struct TCPKernelTests {
                             run.appReceived += chunk[0 ..< n]
                         } else if n == 0 {
                             run.appSawEOF = true
+                            run.appElapsed = connectedAt.map { now - $0 }
                         } else {
                             if errno != EAGAIN { run.appError = errno }
                             break
@@ -266,6 +283,9 @@ struct TCPKernelTests {
                 }
                 _ = poll(&fds, 2, timeout)
             }
+            run.kernelRetransmissions = TCPKernelLab.kernelCounter("Tcp", "RetransSegs")
+            run.kernelTimeouts = TCPKernelLab.kernelCounter("TcpExt", "TCPTimeouts")
+            run.endpointDescription = endpoint.map { "\($0)" } ?? "no endpoint"
             run.closeReason = endpoint?.closeReason
             run.state = endpoint?.state
             run.endpointRetransmits = endpoint?.segmentsRetransmitted ?? 0
@@ -285,13 +305,16 @@ struct TCPKernelTests {
         // The kernel offered everything; its window scale depends on its rmem settings.
         #expect(run.synOptions.hasPrefix("mss=1460 ws="))
         #expect(run.synOptions.hasSuffix(" sack=true ts=true"))
+        // Nothing was lost, so a kernel that is happy with us never retransmitted.
+        #expect(run.kernelRetransmissions == 0)
+        #expect(run.kernelTimeouts == 0)
     }
 
     @Test func tinyAppReceiveBufferForcesZeroWindows() throws {
         let run = try Self.run(Scenario(bytes: 200_000, appReceiveBuffer: 2048))
         #expect(run.appError == 0)
         let intact = run.appReceived == pattern(200_000, seed: 9)
-        #expect(intact)
+        #expect(intact, "app got \(run.appReceived.count) bytes; endpoint: \(run.endpointDescription)")
         #expect(run.appSawEOF)
         #expect(run.zeroWindowsFromApp > 0)
     }
@@ -383,7 +406,18 @@ struct TCPKernelTests {
         #expect(run.appError == 0)
         #expect(run.appReceived.count == 200_000)
         let intact = run.appReceived == pattern(200_000, seed: 9)
-        #expect(intact)
+        #expect(intact, "app got \(run.appReceived.count) bytes; endpoint: \(run.endpointDescription)")
         #expect(run.appSawEOF)
+    }
+
+    @Test func requestResponseHasNoDelayedAckStalls() throws {
+        // 200 rounds of 100 bytes each way. Were an ACK to wait on a delayed ACK (40 ms in
+        // Linux) once per round, this would take 8 s.
+        let run = try Self.run(Scenario(bytes: 20_000, pingPong: 100))
+        #expect(run.appError == 0)
+        let intact = run.appReceived == pattern(20_000, seed: 9)
+        #expect(intact, "app got \(run.appReceived.count) bytes; endpoint: \(run.endpointDescription)")
+        #expect(run.appSawEOF)
+        #expect((run.appElapsed ?? .seconds(99)) < .seconds(3))
     }
 }

@@ -263,7 +263,9 @@ func runCLI(_ arguments: [String]) throws -> (Int32, String, String) {
     try p.run()
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
+    // Both pipes are at EOF, so the CLI has exited or closed them; bounded, not waitUntilExit.
+    let deadline = Date().addingTimeInterval(10)
+    while p.isRunning && Date() < deadline { usleep(10_000) }
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 

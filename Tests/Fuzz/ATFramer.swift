@@ -1,12 +1,10 @@
 // fuzz-modules: AT Buffers
-// fuzz-options: -max_len=4096 -detect_leaks=0
+// fuzz-options: -max_len=4096
 //
 // Input: bytes from a modem. They are framed twice with the same mode rules — whole, and
 // in chunks whose sizes come from the input — and the two frame lists must be equal
 // (payload is taken by count wherever the chunk edges fall). The framer's buffer must stay
 // within its caps, and the engine fed the same bytes, with a command in flight, must not trap.
-// Leak detection is off: LeakSanitizer counts the lazily built `ATFinalRule.standard`
-// global (allocated once, held for the life of the process) as a leak at exit.
 import AT
 import Buffers
 

@@ -25,7 +25,9 @@ enum EmulatorBinary {
         p.standardError = out
         do { try p.run() } catch { return nil }
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        // EOF came, so it has exited; waitUntilExit itself was seen to hang the test plan.
+        let deadline = Date().addingTimeInterval(5)
+        while p.isRunning && Date() < deadline { usleep(10_000) }
         return String(decoding: data, as: UTF8.self)
     }()
 
@@ -64,14 +66,18 @@ final class EmulatedModem {
         let out = Pipe()
         self.process.standardOutput = out
         try self.process.run()
-        // The first line is `pty: /dev/pts/N`; give the emulator 10 s to print it.
-        let handle = out.fileHandleForReading
+        // The first line is `pty: /dev/pts/N`; give the emulator 10 s to print it (poll, so
+        // an emulator that prints nothing cannot block the test).
+        let fd = out.fileHandleForReading.fileDescriptor
         var text = ""
         let deadline = Date().addingTimeInterval(10)
+        var buffer = [UInt8](repeating: 0, count: 256)
         while !text.contains("\n") && Date() < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
+            var request = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&request, 1, 100) > 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            text += String(decoding: buffer[0..<n], as: UTF8.self)
         }
         guard let line = text.split(separator: "\n").first, line.hasPrefix("pty: ") else {
             self.process.terminate()
@@ -117,7 +123,10 @@ final class EmulatedModem {
         if self.process.isRunning {
             // SIGKILL: the child may inherit a blocked SIGTERM from the test runner.
             kill(self.process.processIdentifier, SIGKILL)
-            self.process.waitUntilExit()
+            // Foundation reaps the child; waitUntilExit has been seen to hang with many
+            // children exiting at once, so wait a bounded time instead.
+            let deadline = Date().addingTimeInterval(5)
+            while self.process.isRunning && Date() < deadline { usleep(10_000) }
         }
         unlink(self.controlPath)
     }

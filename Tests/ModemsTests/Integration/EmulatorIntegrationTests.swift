@@ -193,6 +193,40 @@ func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
         #expect(try s.traffic.wait(for: 30) { if case .closed(id) = $0 { return true } else { return false } })
     }
 
+    /// UDP datagrams out and back through a UDP socket: every byte comes back, in order.
+    /// (Datagram boundaries on the read side depend on the dialect's buffer mode; the
+    /// bytes and their order do not.)
+    @Test(arguments: supportedModels)
+    func udpDatagramsEchoed(_ model: String) throws {
+        let server = try UDPEchoServer()
+        defer { server.stop() }
+        let s = try Session(model: model)
+        let id = ModemSocketID(0)
+        try s.driver.open(id, .udp, host: "127.0.0.1", port: server.port, now: MonotonicClock.now())
+        var openError: ModemError??
+        _ = try s.traffic.wait(for: 30) { e in
+            if case .opened(id, let err) = e { openError = .some(err); return true }
+            return false
+        }
+        #expect(openError == .some(nil), "open: \(String(describing: openError))")
+        var sent: [UInt8] = []
+        for i in 0..<20 {
+            let datagram = randomBytes(200, seed: UInt64(100 + i))
+            sent += datagram
+            s.traffic.toSend[id] = datagram
+            s.traffic.sent[id] = 0
+            _ = try s.traffic.run(until: MonotonicClock.now() + .seconds(10)) {
+                s.traffic.sent[id, default: 0] >= datagram.count || !s.traffic.failures.isEmpty
+            }
+            // One datagram in flight at a time, so loopback UDP does not drop any.
+            _ = try s.traffic.run(until: MonotonicClock.now() + .seconds(10)) {
+                (s.traffic.received[id]?.count ?? 0) >= sent.count
+            }
+        }
+        #expect(s.traffic.failures.isEmpty, "\(s.traffic.failures)")
+        #expect(SHA256.hex(s.traffic.received[id] ?? []) == SHA256.hex(sent))
+    }
+
     @Test(arguments: supportedModels)
     func networkLossAndRebootAreReported(_ model: String) throws {
         let s = try Session(model: model)
@@ -229,7 +263,9 @@ func runCLI(_ arguments: [String]) throws -> (Int32, String, String) {
     try p.run()
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
+    // Both pipes are at EOF, so the CLI has exited or closed them; bounded, not waitUntilExit.
+    let deadline = Date().addingTimeInterval(10)
+    while p.isRunning && Date() < deadline { usleep(10_000) }
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 

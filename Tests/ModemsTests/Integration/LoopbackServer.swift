@@ -100,3 +100,54 @@ final class LoopbackServer: @unchecked Sendable {
         }
     }
 }
+
+/// A UDP echo server on 127.0.0.1 (an ephemeral port), one thread.
+final class UDPEchoServer: @unchecked Sendable {
+    let port: UInt16
+    private let fd: Int32
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let code = POSIXErrorCode(rawValue: errno) ?? .EIO
+            close(fd)
+            throw POSIXError(code)
+        }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        self.port = UInt16(bigEndian: addr.sin_port)
+        self.fd = fd
+        Thread { [fd] in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            var peer = sockaddr_storage()
+            while true {
+                var peerLen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let n = buffer.withUnsafeMutableBytes { b in
+                    withUnsafeMutablePointer(to: &peer) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &peerLen) }
+                    }
+                }
+                if n < 0 { return }
+                _ = buffer.withUnsafeBytes { b in
+                    withUnsafePointer(to: &peer) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, b.baseAddress, n, 0, $0, peerLen) }
+                    }
+                }
+            }
+        }.start()
+    }
+
+    func stop() {
+        shutdown(self.fd, Int32(SHUT_RDWR))
+        close(self.fd)
+    }
+}

@@ -43,10 +43,10 @@ import Sys
     @Test(.enabled(if: OpsStatsTests.daemonUnavailable == nil, "\(OpsStatsTests.daemonUnavailable ?? "")"))
     func notifiesReadyPingsTheWatchdogAndSaysStopping() throws {
         let notify = try NotifySocket()
-        let lab = try Lab(prefix: "t2mops3")
-        let log = "/tmp/t2mops3-\(getpid()).log"
-        let socket = "/tmp/t2mops3-\(getpid())/stats.sock"
-        let daemon = try lab.spawn("app", ["env", "NOTIFY_SOCKET=\(notify.path)", "WATCHDOG_USEC=1000000", "INVOCATION_ID=t2mops3",
+        let lab = try Lab(prefix: OpsStatsTests.labPrefix(3))
+        let log = "/tmp/\(lab.prefix).log"
+        let socket = "/tmp/\(lab.prefix)/stats.sock"
+        let daemon = try lab.spawn("app", ["env", "NOTIFY_SOCKET=\(notify.path)", "WATCHDOG_USEC=1000000", "INVOCATION_ID=\(lab.prefix)",
                                            OpsStatsTests.builtTun2modem(), "run", "--sim", "EC600E", "--sim-netns", lab.net,
                                            "--stats-socket", socket], log: log)
         var messages: [String] = []
@@ -85,10 +85,10 @@ import Sys
 
     @Test(.enabled(if: OpsStatsTests.daemonUnavailable == nil, "\(OpsStatsTests.daemonUnavailable ?? "")"))
     func sighupAppliesTheLogLevelAndNamesWhatNeedsARestart() throws {
-        let lab = try Lab(prefix: "t2mops4")
-        let log = "/tmp/t2mops4-\(getpid()).log"
-        let socket = "/tmp/t2mops4-\(getpid())/stats.sock"
-        let config = "/tmp/t2mops4-\(getpid()).conf"
+        let lab = try Lab(prefix: OpsStatsTests.labPrefix(4))
+        let log = "/tmp/\(lab.prefix).log"
+        let socket = "/tmp/\(lab.prefix)/stats.sock"
+        let config = "/tmp/\(lab.prefix).conf"
         try "# test\nlog-level = notice\nmtu = 1500\n".write(toFile: config, atomically: true, encoding: .utf8)
         defer { unlink(config) }
         let daemon = try lab.spawn("app", [OpsStatsTests.builtTun2modem(), "run", "--config", config, "--sim", "EC600E",

@@ -48,6 +48,10 @@ import Sys
         return nil
     }
 
+    /// A lab prefix: `o`, the test's number and this process's id, so two test runs at once
+    /// (main and a branch) never share, nor tear down, each other's namespaces.
+    static func labPrefix(_ n: Int) -> String { "o\(n)-\(getpid() % 100_000)" }
+
     static func builtTun2modem() -> String {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
@@ -66,8 +70,8 @@ import Sys
 
         init(prefix: String) throws {
             self.lab = try Lab(prefix: prefix)
-            self.socket = "/tmp/\(prefix)-\(getpid())/stats.sock"
-            self.log = "/tmp/\(prefix)-\(getpid()).log"
+            self.socket = "/tmp/\(prefix)/stats.sock"
+            self.log = "/tmp/\(prefix).log"
             self.process = try lab.spawn("app", [OpsStatsTests.builtTun2modem(), "run", "--sim", "EC600E", "--sim-netns", lab.net,
                                                  "--baud", "921600", "--sim-arg", "--baud", "--sim-arg", "921600", "--route", "192.0.2.0/24",
                                                  "--stats-socket", self.socket,
@@ -92,15 +96,15 @@ import Sys
 
     @Test(.enabled(if: daemonUnavailable == nil, "\(daemonUnavailable ?? "")"))
     func statsFlowsAndStatusAgreeWithTheTraffic() throws {
-        let d = try Daemon(prefix: "t2mops1")
+        let d = try Daemon(prefix: Self.labPrefix(1))
         try #require(d.waitUntilUp(), "link never up: \(d.logText)")
 
-        let fifo = "/tmp/t2mops1-fifo-\(getpid())"
+        let fifo = "/tmp/\(d.lab.prefix)-fifo"
         unlink(fifo)
         try #require(mkfifo(fifo, 0o600) == 0)
         defer { unlink(fifo) }
         let n = 100_000
-        let clientLog = "/tmp/t2mops1-client-\(getpid()).log"
+        let clientLog = "/tmp/\(d.lab.prefix)-client.log"
         let client = try d.lab.spawn("app", ["python3", "-c", Self.echoClient, String(n), fifo], log: clientLog)
         defer { _ = try? client.wait() }
         let echoed = Lab.waitFor(.seconds(120)) { ((try? String(contentsOfFile: clientLog, encoding: .utf8)) ?? "").contains("echoed") }
@@ -154,7 +158,7 @@ import Sys
 
     @Test(.enabled(if: daemonUnavailable == nil, "\(daemonUnavailable ?? "")"))
     func fiftyStatsClientsAndAMalformedOneDoNotDisturbATransfer() throws {
-        let d = try Daemon(prefix: "t2mops2")
+        let d = try Daemon(prefix: Self.labPrefix(2))
         try #require(d.waitUntilUp(), "link never up: \(d.logText)")
         let n = 200_000
         func transfer(_ tag: String) throws -> Double {
@@ -206,7 +210,10 @@ import Sys
         print("transfer of \(n) bytes echoed: \(quiet) s quiet, \(loaded) s under \(answered.load(ordering: .sequentiallyConsistent)) stats replies (ratio \(ratio))")
         #expect(answered.load(ordering: .sequentiallyConsistent) >= 50)
         #expect(failures.load(ordering: .sequentiallyConsistent) == 0)
-        #expect(ratio < 1.5, "the transfer took \(ratio)× as long under stats load")
+        // Alone on this machine the ratio is 1.00–1.03 (the line's rate bounds both runs); the
+        // bound leaves room for other suites running at once on two cores, and still catches a
+        // loop that stalls on stats clients (several times slower).
+        #expect(ratio < 2.0, "the transfer took \(ratio)× as long under stats load")
         let bad = malformedReplies.withLock { $0 }
         #expect(bad.hasPrefix("error: request longer than 256 bytes\nerror: unknown request 'junk'"), "\(bad)")
     }

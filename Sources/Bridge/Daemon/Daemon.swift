@@ -210,6 +210,7 @@ public final class Daemon {
                     self.log.notice("daemon", "SIGHUP: reloading the config file")
                     self.life.reloading(now: now)
                     self.reloadHook?(&self.log)
+                    self.core.setLogThreshold(self.log.threshold)
                     if self.stats.modem.link == .up {
                         self.life.ready(now: now, status: "modem up, \(self.core.connection?.localIP ?? "?"), on \(self.tun.name)")
                     }

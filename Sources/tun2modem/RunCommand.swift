@@ -20,7 +20,7 @@ enum RunCommand: Subcommand {
             options = try ConfigFile.load(table: RunOptions.table, commandLine: commandLine)
             settings = try DaemonSettings(options)
         } catch {
-            StandardError.write("tun2modem run: \(error.message)\n")
+            StandardStream.error.write("tun2modem run: \(error.message)\n")
             return .usage
         }
         let style = Log.style(environment: { Environment.value($0) })
@@ -47,7 +47,7 @@ enum RunCommand: Subcommand {
                 }
             }
         } catch {
-            StandardError.write("tun2modem run: \(error.problem)\n  fix: \(error.fix)\n")
+            StandardStream.error.write("tun2modem run: \(error.problem)\n  fix: \(error.fix)\n")
             return .unavailable
         }
         return daemon.run() == 0 ? .ok : .software

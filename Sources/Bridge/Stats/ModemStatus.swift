@@ -16,7 +16,8 @@ public enum LinkState: String, Sendable, CaseIterable {
 
 /// What `status` reports about the modem: set by the bridge when the driver tells it.
 public struct ModemStatus: Sendable, Equatable {
-    public var link: LinkState = .starting
+    /// Set with `setLink(_:at:)`, so `linkSince` always goes with it.
+    public private(set) var link: LinkState = .starting
     public var device = ""
     public var model = ""
     public var firmware = ""

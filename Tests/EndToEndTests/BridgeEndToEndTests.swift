@@ -18,7 +18,7 @@ import Sys
     @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"),
           .timeLimit(.minutes(5)), arguments: Self.models)
     func appsReachTheServersThroughTheModem(model: String) throws {
-        let lab = try Lab(prefix: "b-" + model.lowercased())
+        let lab = try Lab(prefix: BridgeDaemon.labPrefix(model))
         let daemon = try BridgeDaemon(lab: lab, model: model)
         defer { daemon.stop() }
         try #require(daemon.waitForBringUp(), "no bring-up:\n\(daemon.log)")
@@ -137,7 +137,7 @@ import Sys
     /// most sockets; the daemon's memory must stay bounded.
     @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"), .timeLimit(.minutes(5)))
     func tenThousandShortConnections() throws {
-        let lab = try Lab(prefix: "b-short")
+        let lab = try Lab(prefix: BridgeDaemon.labPrefix("shrt"))
         let daemon = try BridgeDaemon(lab: lab, model: "EC600E")
         defer { daemon.stop() }
         try #require(daemon.waitForBringUp(), "no bring-up:\n\(daemon.log)")

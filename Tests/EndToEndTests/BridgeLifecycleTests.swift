@@ -8,7 +8,7 @@ import Sys
 @Suite struct BridgeLifecycleTests {
     @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"), .timeLimit(.minutes(3)))
     func networkLossAndAVanishedSerialLineAreSurvived() throws {
-        let lab = try Lab(prefix: "b-life")
+        let lab = try Lab(prefix: BridgeDaemon.labPrefix("life"))
         let daemon = try BridgeDaemon(lab: lab, model: "EC600E")
         defer { daemon.stop() }
         try #require(daemon.waitForBringUp(), "no bring-up:\n\(daemon.log)")
@@ -36,7 +36,7 @@ import Sys
 
     @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"))
     func runExplainsWhyItCannotStart() throws {
-        let lab = try Lab(prefix: "b-cli")
+        let lab = try Lab(prefix: BridgeDaemon.labPrefix("cli"))
         let daemon = BridgeDaemon.daemonPath
         // Usage errors: 64 and the cause.
         let noModem = try lab.exec("app", [daemon, "run"])
@@ -59,7 +59,7 @@ import Sys
     /// still stop cleanly, and the TUN goes with them.
     @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"))
     func dropsToUserAndStillStopsCleanly() throws {
-        let lab = try Lab(prefix: "b-user")
+        let lab = try Lab(prefix: BridgeDaemon.labPrefix("user"))
         let log = "/tmp/t2m-e2e-b-user-\(getpid()).log"
         let daemon = try lab.spawn("app", [BridgeDaemon.daemonPath, "run", "--sim", "EC600E", "--user", "nobody",
                                            "--stats-socket", "/tmp/t2m-e2e-b-user-\(getpid()).sock"], log: log)

@@ -36,11 +36,14 @@ enum RunCommand: Subcommand {
                 case .failure(let error):
                     log.warning("daemon", "SIGHUP: \(error.message); keeping the running options")
                 case .success(let reread):
-                    if let level = reread.options.value("log-level").flatMap(Log.Level.init(name:)) {
-                        log.threshold = level
-                    }
                     log.notice("daemon", "SIGHUP: \(reread.plan.summary)")
-                    running = reread.options
+                    // Only what was applied becomes the running options, so a later SIGHUP
+                    // still names what needs a restart.
+                    guard reread.plan.live.contains("log-level"),
+                          case let text = reread.options.value("log-level") ?? "info", let level = Log.Level(name: text),
+                          let applied = try? RunOptions.table.parse(arguments: ["--log-level", text]) else { return }
+                    log.threshold = level
+                    running = running.overridden(by: applied)
                 }
             }
         } catch {

@@ -367,6 +367,24 @@ import Wire
         #expect(reply[9] == 17)
     }
 
+    @Test func aUDPSessionThatExpiresWhileOpeningGivesItsSocketBack() throws {
+        let h = BridgeCoreHarness()
+        h.bringUp()
+        let datagram = UDPDatagram.packet(source: appAddress, sourcePort: 5000, destination: serverAddress,
+                                          destinationPort: 7, payloadLength: 1) { $0.copyBytes(from: [1]) }!
+        h.fromApp(datagram)
+        #expect(h.modem.takeRequests() == [.open(0, .udp, "192.0.2.10", 7)])
+        // The modem takes longer than the session's idle timeout (5 minutes) to answer.
+        h.advance(.seconds(301))
+        _ = h.modem.takeRequests()  // the periodic reconciles meanwhile
+        h.modem.push(.opened(ModemSocketID(0), nil))
+        h.turn()
+        #expect(h.modem.takeRequests() == [.close(0)])
+        h.modem.push(.closed(ModemSocketID(0)))
+        h.turn()
+        #expect(h.core.socketsInUse == 0)
+    }
+
     @Test func shutdownResetsFlowsAndClosesSockets() throws {
         let h = BridgeCoreHarness()
         h.bringUp()

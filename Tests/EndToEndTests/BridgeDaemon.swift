@@ -16,6 +16,13 @@ final class BridgeDaemon {
     }()
     static let daemonPath = buildDirectory + "/tun2modem"
     static let client = Lab.repoRoot.appendingPathComponent("scripts/labclient.py").path
+    /// A lab prefix of `stem` (≤ 4 characters) and this test process's id, so two test runs
+    /// on one machine (a helper's branch and main, say) never tear down each other's lab.
+    static func labPrefix(_ stem: String) -> String {
+        let tag = String(UInt32(getpid()) % (36 * 36 * 36 * 36), radix: 36)
+        return String(stem.lowercased().prefix(4)) + "-" + tag
+    }
+
     /// A name only the emulator's hosts table knows.
     static let labHostName = "server.t2m.lab"
 

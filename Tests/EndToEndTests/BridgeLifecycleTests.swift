@@ -8,7 +8,7 @@ import Sys
 @Suite struct BridgeLifecycleTests {
     @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"), .timeLimit(.minutes(3)))
     func networkLossAndAVanishedSerialLineAreSurvived() throws {
-        let lab = try Lab(prefix: "b-life")
+        let lab = try Lab(prefix: BridgeDaemon.labPrefix("life"))
         let daemon = try BridgeDaemon(lab: lab, model: "EC600E")
         defer { daemon.stop() }
         try #require(daemon.waitForBringUp(), "no bring-up:\n\(daemon.log)")
@@ -36,7 +36,7 @@ import Sys
 
     @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"))
     func runExplainsWhyItCannotStart() throws {
-        let lab = try Lab(prefix: "b-cli")
+        let lab = try Lab(prefix: BridgeDaemon.labPrefix("cli"))
         let daemon = BridgeDaemon.daemonPath
         // Usage errors: 64 and the cause.
         let noModem = try lab.exec("app", [daemon, "run"])
@@ -59,7 +59,7 @@ import Sys
     /// still stop cleanly, and the TUN goes with them.
     @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"))
     func dropsToUserAndStillStopsCleanly() throws {
-        let lab = try Lab(prefix: "b-user")
+        let lab = try Lab(prefix: BridgeDaemon.labPrefix("user"))
         let log = "/tmp/t2m-e2e-b-user-\(getpid()).log"
         let daemon = try lab.spawn("app", [BridgeDaemon.daemonPath, "run", "--sim", "EC600E", "--user", "nobody",
                                            "--stats-socket", "/tmp/t2m-e2e-b-user-\(getpid()).sock"], log: log)
@@ -83,6 +83,44 @@ import Sys
         #expect(status == .exited(0), "\(text())")
         if let emulator { #expect(kill(emulator, 0) != 0, "the emulator outlived the daemon") }
         #expect(try lab.exec("app", ["ip", "link", "show"]).output.contains("tun2modem0") == false)
+    }
+
+    /// A serial device path (the emulator's pty behind a symlink, as udev names a modem),
+    /// the model detected from ATI, and the device vanishing and coming back: the daemon
+    /// retries with backoff and serves traffic again on the new device.
+    @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"), .timeLimit(.minutes(2)))
+    func aSerialDeviceThatVanishesIsReopened() throws {
+        let lab = try Lab(prefix: BridgeDaemon.labPrefix("dev"))
+        let base = "/tmp/t2m-e2e-\(lab.prefix)"
+        let link = base + ".pty"
+        let simulator = BridgeDaemon.buildDirectory + "/tun2modem-sim"
+        var emulator = try Lab.spawn([simulator, "--model", "BC26", "--netns", lab.net, "--link", link], log: base + ".sim1.log")
+        defer { try? emulator.send(.kill); _ = try? emulator.wait() }
+        #expect(Lab.waitFor(.seconds(10)) { FileManager.default.fileExists(atPath: link) })
+        let log = base + ".log"
+        let daemon = try lab.spawn("app", [BridgeDaemon.daemonPath, "run", "--device", link, "--route", "default",
+                                           "--stats-socket", base + ".sock"], log: log)
+        let pid = daemon.pid
+        defer { try? daemon.send(.terminate); _ = try? daemon.wait() }
+        let text = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(Lab.waitFor(.seconds(20)) { text().contains("data connection up:") }, "\(text())")
+        // Detected, with BC26's five sockets: 20 connections queue for them and all complete.
+        #expect(text().contains("BC26") && text().contains("5 sockets"), "\(text())")
+        let parallel = try lab.exec("app", ["python3", BridgeDaemon.client, "parallel", "192.0.2.10", "20", "65536"],
+                                    timeout: .seconds(60))
+        #expect(parallel.status == 0, "\(parallel.output)")
+
+        // The device goes away; the daemon keeps retrying; a modem appears again at the path.
+        try emulator.send(.kill)
+        _ = try emulator.wait()
+        try? FileManager.default.removeItem(atPath: link)
+        #expect(Lab.waitFor(.seconds(10)) { text().contains("reopen failed") }, "\(text())")
+        emulator = try Lab.spawn([simulator, "--model", "BC26", "--netns", lab.net, "--link", link], log: base + ".sim2.log")
+        #expect(Lab.waitFor(.seconds(40)) { text().contains("serial device reopened") }, "\(text())")
+        #expect(Lab.waitFor(.seconds(20)) { text().components(separatedBy: "data connection up:").count - 1 >= 2 }, "\(text())")
+        let back = Self.downloadWorks(lab, within: .seconds(10))
+        #expect(back, "no download on the reopened device")
+        #expect(kill(pid, 0) == 0, "the daemon exited")
     }
 
     static func downloadWorks(_ lab: borrowing Lab, within limit: Duration) -> Bool {

@@ -140,7 +140,11 @@ extension BridgeCore {
     /// The flow is over: its socket (if any) is closed once nothing is pending on it; a
     /// flow still waiting for a socket leaves the queue.
     func detach(_ flow: FlowRef, now: Instant) {
-        if case .tcp(let key) = flow { self.table.setModemSocket(nil, for: key) }
+        switch flow {
+        case .tcp(let key): self.table.setModemSocket(nil, for: key)
+        case .udp(let id): self.udpQueues[id] = nil
+        }
+        self.ring.remove(flow)
         guard let socket = self.scheduler.socket(of: flow) else {
             _ = self.scheduler.finish(flow)
             return

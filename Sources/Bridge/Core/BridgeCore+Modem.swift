@@ -241,6 +241,11 @@ extension BridgeCore {
             self.log.debug("flows", "\(key): modem socket \(socket) open")
             self.flowHasNews(.tcp(key), now: now)
         case .udp(let id)?:
+            guard self.udp[id] != nil else {
+                // The session expired while its socket was opening: close what we got.
+                self.detach(.udp(id), now: now)
+                return
+            }
             for action in self.udp.opened(id, now: now) { self.perform(action, now: now) }
         }
     }

@@ -48,7 +48,7 @@ public final class BridgeCore {
     public private(set) var driver: any ModemDriver
     private let makeDriver: () -> any ModemDriver
     public let config: BridgeConfig
-    let log: Log
+    private(set) var log: Log
     let sink: any PacketSink
 
     var table: FlowTable
@@ -149,6 +149,9 @@ public final class BridgeCore {
         self.runTimers(now: now)
         self.settle(now: now)
     }
+
+    /// Applies a new log threshold (SIGHUP reload).
+    public func setLogThreshold(_ level: Log.Level) { self.log.threshold = level }
 
     /// The next write for the serial line (from the driver), if any.
     public func nextWrite() -> ATWrite? { self.driver.nextWrite() }

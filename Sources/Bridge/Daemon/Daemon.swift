@@ -74,7 +74,7 @@ public final class Daemon {
         // daemon can still stop and restart it; a real port is opened while still root.
         var emulatorAfterDrop = false
         if case .emulator = settings.source, settings.user != nil { emulatorAfterDrop = true }
-        if !emulatorAfterDrop { self.serial = try self.openSerial(firstTime: true) }
+        if !emulatorAfterDrop { self.serial = try self.openSerial() }
         switch settings.source {
         case .device(let path): self.stats.modem.device = path
         case .emulator(let model, _, _): self.stats.modem.device = "emulator \(model.rawValue)"
@@ -87,10 +87,9 @@ public final class Daemon {
                 throw DaemonError("cannot drop to user \(user): \(error)", fix: "check --user names an existing user")
             }
         }
-        if emulatorAfterDrop { self.serial = try self.openSerial(firstTime: true) }
+        if emulatorAfterDrop { self.serial = try self.openSerial() }
         let now = MonotonicClock.now()
-        var config = BridgeConfig(apn: settings.apn, mtu: settings.mtu)
-        config.bringUpLimits = BringUpLimits()
+        let config = BridgeConfig(apn: settings.apn, mtu: settings.mtu)
         let model = settings.model
         self.core = BridgeCore(config: config, log: log, sink: self.tun, now: now) { makeModemDriver(model: model) }
         do {
@@ -110,7 +109,7 @@ public final class Daemon {
     }
 
     /// Opens the modem's serial line: the device, or a fresh emulator's pty.
-    private func openSerial(firstTime: Bool) throws(DaemonError) -> SerialLink {
+    private func openSerial() throws(DaemonError) -> SerialLink {
         switch self.settings.source {
         case .device(let path):
             do {
@@ -210,6 +209,7 @@ public final class Daemon {
                     self.log.notice("daemon", "SIGHUP: reloading the config file")
                     self.life.reloading(now: now)
                     self.reloadHook?(&self.log)
+                    self.core.setLogThreshold(self.log.threshold)
                     if self.stats.modem.link == .up {
                         self.life.ready(now: now, status: "modem up, \(self.core.connection?.localIP ?? "?"), on \(self.tun.name)")
                     }
@@ -301,7 +301,7 @@ public final class Daemon {
     private func reopenSerial(now: Instant) {
         self.reopenAt = nil
         do {
-            let serial = try self.openSerial(firstTime: false)
+            let serial = try self.openSerial()
             try? self.epoll.add(serial.rawDescriptor, events: .readable, token: Token.serial.rawValue)
             self.serial = serial
             try? self.watchEmulator()

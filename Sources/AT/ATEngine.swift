@@ -51,10 +51,8 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     private var queue: [ATCommand<Tag>] = []
     private var inFlight: InFlight?
     private var urcAwaitingPayload: [UInt8]?
-    private var writes: [ATWrite] = []
-    private var events: [ATEvent<Tag>] = []
-    private var writeHead = 0
-    private var eventHead = 0
+    private var writes = OutputQueue<ATWrite>()
+    private var events = OutputQueue<ATEvent<Tag>>()
 
     /// Payload headers whose length the framer refused (over its cap); their lines were
     /// passed on without payload and the bytes that followed read as lines.
@@ -79,28 +77,10 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     }
 
     /// The next bytes to write, oldest first.
-    public mutating func nextWrite() -> ATWrite? {
-        guard self.writeHead < self.writes.count else { return nil }
-        let w = self.writes[self.writeHead]
-        self.writeHead += 1
-        if self.writeHead == self.writes.count {
-            self.writes.removeAll(keepingCapacity: true)
-            self.writeHead = 0
-        }
-        return w
-    }
+    public mutating func nextWrite() -> ATWrite? { self.writes.popFirst() }
 
     /// The next event, oldest first.
-    public mutating func nextEvent() -> ATEvent<Tag>? {
-        guard self.eventHead < self.events.count else { return nil }
-        let e = self.events[self.eventHead]
-        self.eventHead += 1
-        if self.eventHead == self.events.count {
-            self.events.removeAll(keepingCapacity: true)
-            self.eventHead = 0
-        }
-        return e
-    }
+    public mutating func nextEvent() -> ATEvent<Tag>? { self.events.popFirst() }
 
     /// Feeds bytes read from the serial fd.
     public mutating func receive<C: RandomAccessCollection, R: ATPayloadRules>(

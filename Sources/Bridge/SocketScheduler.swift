@@ -76,6 +76,17 @@ public struct SocketScheduler<Flow: Hashable> {
         return socket
     }
 
+    /// Takes the free socket `socket` out of circulation (one found open on the modem that
+    /// no flow owns, until it is closed). False if a flow holds it.
+    public mutating func hold(_ socket: Int) -> Bool {
+        guard self.owner.indices.contains(socket), self.owner[socket] == nil else { return false }
+        self.reserved.insert(socket)
+        return true
+    }
+
+    /// The flows waiting for a socket, longest-waiting first.
+    public var waitingFlows: [Flow] { self.waiting.map(\.flow) }
+
     /// Frees `socket`, whoever held it, and hands it to the longest-waiting flow.
     /// Returns that grant, if any, so the bridge opens the modem socket for it.
     public mutating func release(socket: Int) -> (flow: Flow, socket: Int)? {

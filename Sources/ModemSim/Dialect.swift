@@ -12,7 +12,7 @@ enum CommandReply {
     /// The dialect does not know this command.
     case unknown
     /// `CONNECT`: `socket` now owns the line (transparent mode) with these packet settings.
-    case connect(SimSocket, packetSize: Int, packetWait: Duration)
+    case connect(SimSocket, TransparentSettings)
 
     static var ok: CommandReply { .final("OK") }
     static var error: CommandReply { .final("ERROR") }

@@ -134,12 +134,12 @@ extension SimModem {
             if !deferredInput.isEmpty { resumeDeferred(now: now) }
         case .pending:
             mode = .busy
-        case .connect(let socket, let packetSize, let packetWait):
+        case .connect(let socket, let settings):
             flushHeldURCs()
-            output += Self.frame("CONNECT")
+            output += Self.frame(settings.connectText)
             for u in afterFinal { output += u }
             afterFinal.removeAll()
-            enterTransparent(socket, packetSize: packetSize, packetWait: packetWait, now: now)
+            enterTransparent(socket, settings, now: now)
             resumeDeferred(now: now)
         }
     }

@@ -5,10 +5,13 @@ import Buffers
 ///
 /// Errors are `+CME ERROR: <err>` with the TCP/IP codes of onemo.md §12, so `AT+CMEE` starts
 /// at 1 on these models. Access modes: 0 normal (data inside `+MIPURC: "rtcp"/"rudp"`), 2 TCP
-/// stream buffer, 3 UDP packet buffer, read with `AT+MIPRD`; 1 (transparent) is not emulated.
+/// stream buffer, 3 UDP packet buffer, read with `AT+MIPRD`; 1 transparent on Cat-1 only
+/// (`CONNECT` as a URC after the open, or after `AT+MIPMODE=<id>,1`'s `OK`; `+++` answers `OK`
+/// and leaves the socket in normal mode; packets of 1024 bytes or after 200 ms, §5.7).
 /// Choices where the manual is silent: the `"rtcp"`/`"rudp"` spelling of every example; a
 /// stream-buffer notice per arrival (as the §4.4 example shows); unused ids in
-/// `AT+MIPSTATE` as `<id>,,,"INITIAL"` (as printed); a ping timeout ends the run with
+/// `AT+MIPSTATE` as `<id>,,,"INITIAL"` (as printed); "ack" reports when the kernel has taken
+/// the data; a ping timeout ends the run with
 /// `+MPING: 3` (the §4.5 example); a prompt send the buffer cannot take answers 560.
 final class OneMO: Dialect {
     let nbIoT: Bool
@@ -33,6 +36,9 @@ final class OneMO: Dialect {
     var pings: [Int: (remaining: Int, sent: Int, times: [Int])] = [:]
     /// Remote address as the host typed it, shown by AT+MIPSTATE.
     var typedAddress: [Int: String] = [:]
+    var ntpQuery: (query: Int, sync: Bool)? = nil
+    /// Bytes already reported in `+MIPURC: "ack"`, per socket.
+    var ackReported: [Int: Int] = [:]
 
     init(nbIoT: Bool) {
         self.nbIoT = nbIoT
@@ -42,6 +48,8 @@ final class OneMO: Dialect {
     func powerOnReset() {
         // MIPCFG and MIPTKA last for one power cycle (onemo.md §5); MDNSCFG is kept in NV.
         config = [:]
+        ntpQuery = nil
+        ackReported = [:]
         dnsQueries = [:]
         pings = [:]
         typedAddress = [:]
@@ -81,6 +89,7 @@ final class OneMO: Dialect {
         case "+MDNSCFG": return mdnscfg(c, modem)
         case "+MDNSGIP": return mdnsgip(c, modem)
         case "+MPING": return mping(c, modem)
+        case "+MNTP": return mntp(c, modem)
         default: return .unknown
         }
     }
@@ -206,10 +215,8 @@ final class OneMO: Dialect {
         var accessMode = 0, localPort = 0
         if a.count > 4 && !a[4].isOmitted { guard let t = a[4].integer, (1...180).contains(t) else { return error(550, modem) } }
         if a.count > 5 && !a[5].isOmitted {
-            guard let m = a[5].integer, [0, 2, 3].contains(m) else {
-                // 1 = transparent: not on NB models (§5.3 footnote), not emulated on Cat-1.
-                return error(550, modem)
-            }
+            // 1 = transparent: not on NB models (§5.3 footnote).
+            guard let m = a[5].integer, (0...3).contains(m), m != 1 || !nbIoT else { return error(550, modem) }
             guard (m != 2 || type == "TCP") && (m != 3 || type == "UDP") else { return error(550, modem) }
             accessMode = m
         }
@@ -220,13 +227,30 @@ final class OneMO: Dialect {
         }
         guard modem.activeContexts[cfg(id).cid] != nil || (nbIoT && modem.activeContexts[1] != nil) else { return error(570, modem) }
         typedAddress[id] = address
+        ackReported[id] = 0
         let s = modem.makeSocket(linkID: id, service: type == "TCP" ? .tcp : .udp, remote: RemoteEndpoint(host: address, port: port),
                                  localPort: localPort, accessMode: accessMode, contextID: cfg(id).cid)
         if let size = cfg(id).receiveBuffer, s.isDatagram { s.receive = ReceiveQueue(capacity: size) }
         return .ok
     }
 
-    func opened(_ s: SimSocket, modem: SimModem, now: Instant) { modem.urc("+MIPOPEN: \(s.linkID),0") }
+    func opened(_ s: SimSocket, modem: SimModem, now: Instant) {
+        if s.accessMode == 1 {
+            // Transparent: the URC is CONNECT, and the line becomes the socket's (§5.3).
+            modem.enterTransparentWhenIdle(s, Self.transparent, now: now)
+            return
+        }
+        modem.urc("+MIPOPEN: \(s.linkID),0")
+    }
+
+    /// ML3xx: packet_size 1024 and waittm 200 ms, not configurable (§5.7).
+    static let transparent = TransparentSettings(packetSize: 1024, packetWait: .milliseconds(200))
+
+    func leftTransparent(_ s: SimSocket, modem: SimModem, now: Instant) {
+        // After +++ the connection stays open in normal mode (§5.13).
+        s.accessMode = 0
+        if !s.receive.isEmpty { dataArrived(s, modem: modem, now: now) }
+    }
 
     func openFailed(_ s: SimSocket, modem: SimModem, now: Instant) {
         modem.release(s)
@@ -359,6 +383,8 @@ final class OneMO: Dialect {
     }
 
     func dataArrived(_ s: SimSocket, modem: SimModem, now: Instant) {
+        if modem.transparentLinkID == s.linkID { modem.deliverTransparent(s); return }
+        if s.accessMode == 1 { return }  // waiting for the line to become the socket's
         let kind = s.isDatagram ? "rudp" : "rtcp"
         switch s.accessMode {
         case 2:
@@ -392,8 +418,14 @@ final class OneMO: Dialect {
             modem.respond("+MIPMODE: \(id),\(s.accessMode)")
             return .ok
         }
-        guard a.count == 2, let m = a[1].integer, [0, 2, 3].contains(m),
+        guard a.count == 2, let m = a[1].integer, (0...3).contains(m), m != 1 || !nbIoT,
               (m != 2 || !s.isDatagram) && (m != 3 || s.isDatagram) else { return error(550, modem) }
+        if m == 1 {
+            // OK, then CONNECT and data mode (§13.3).
+            s.accessMode = 1
+            modem.enterTransparentWhenIdle(s, Self.transparent, now: modem.currentTime)
+            return .ok
+        }
         let old = s.accessMode
         s.accessMode = m
         if m == 0 && old != 0 {
@@ -447,7 +479,24 @@ final class OneMO: Dialect {
     }
 
     func peerClosed(_ s: SimSocket, modem: SimModem, now: Instant) {
+        // In data mode the manual names no marker: the line returns to commands and the
+        // usual "disconn" URC follows (inferred).
+        if modem.transparentLinkID == s.linkID { modem.leaveTransparent(nil, now: now) }
         disconnect(s, reason: 1, modem)
+    }
+
+    /// `AT+MIPCFG="ackmode",<id>,1`: `+MIPURC: "ack",<id>,<length>` as data is acknowledged
+    /// (§5.14; length 1-1460 per report). The emulator counts the kernel taking the data as
+    /// its acknowledgement. Not on NB models here (MN316 has no "ackmode", §5.1).
+    func sendProgress(_ s: SimSocket, modem: SimModem, now: Instant) {
+        guard !nbIoT, !s.isDatagram, cfg(s.linkID).ackMode == 1 else { return }
+        var reported = ackReported[s.linkID] ?? 0
+        while s.totalAcked > reported {
+            let n = min(1460, s.totalAcked - reported)
+            modem.urc("+MIPURC: \"ack\",\(s.linkID),\(n)")
+            reported += n
+        }
+        ackReported[s.linkID] = reported
     }
 
     /// `+MIPURC: "disconn"`: with autofree 0 the socket is freed at once (§5.14).
@@ -457,6 +506,7 @@ final class OneMO: Dialect {
     }
 
     func networkLost(modem: SimModem, now: Instant) {
+        if modem.transparentLinkID != nil { modem.leaveTransparent(nil, now: now) }
         modem.activeContexts.removeAll()
         for id in modem.sockets.keys.sorted() {
             guard let s = modem.sockets[id], s.state != .remoteClosed else { continue }
@@ -534,8 +584,34 @@ final class OneMO: Dialect {
         return .ok
     }
 
+    /// §5.15: `AT+MNTP[=<server>[,<port>][,<sync>][,<timeout>]]`, positional with empty
+    /// fields allowed; `OK`, then `+MNTP: <result>[,"<time>"]` (2 = timeout).
+    private func mntp(_ c: ATCommand, _ modem: SimModem) -> CommandReply {
+        if c.form == .test { modem.respond("+MNTP: ,(0-65535),(0,1),(1-300)"); return .ok }
+        guard c.form == .set || c.form == .execute else { return error(550, modem) }
+        let a = c.arguments
+        guard a.count <= 4 else { return error(550, modem) }
+        var server = "ntp1.aliyun.com", port = 123, sync = 1, timeout = nbIoT ? 20 : 30
+        if a.count > 0 && !a[0].isOmitted { guard let s = a[0].quotedText, !s.isEmpty, s.utf8.count <= 255 else { return error(550, modem) }; server = s }
+        if a.count > 1 && !a[1].isOmitted { guard let p = a[1].integer, (0...65535).contains(p) else { return error(550, modem) }; port = p }
+        if a.count > 2 && !a[2].isOmitted { guard let v = a[2].integer, (0...1).contains(v) else { return error(550, modem) }; sync = v }
+        if a.count > 3 && !a[3].isOmitted { guard let t = a[3].integer, (1...300).contains(t) else { return error(550, modem) }; timeout = t }
+        guard ntpQuery == nil else { return error(550, modem) }
+        guard !modem.activeContexts.isEmpty else { return error(570, modem) }
+        let q = modem.newQuery()
+        ntpQuery = (q, sync == 1)
+        modem.perform(.timeSync(query: q, server: server, port: port, timeoutSeconds: timeout))
+        return .ok
+    }
+
     func queryEvent(_ event: SocketEvent, modem: SimModem, now: Instant) {
         switch event {
+        case .timeSynced(let q, let unix):
+            guard let pending = ntpQuery, pending.query == q else { return }
+            ntpQuery = nil
+            guard let unix else { modem.urc("+MNTP: 2"); return }
+            if pending.sync { modem.clock.set(unixSeconds: unix, at: now) }
+            modem.urc("+MNTP: 0,\"\(modem.clock.text(of: unix))\"")
         case .resolved(let q, let addresses):
             guard let name = dnsQueries.removeValue(forKey: q) else { return }
             let v6 = addresses.filter { $0.contains(":") }, v4 = addresses.filter { !$0.contains(":") }

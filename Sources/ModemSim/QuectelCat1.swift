@@ -25,6 +25,12 @@ final class QuectelCat1: Dialect {
 
     struct PingRun { var remaining: Int; var sent = 0; var times: [Int] = [] }
 
+    /// `AT+QICFG="send/auto"` per connectID: a message sent every `period` seconds.
+    struct AutoSend { var period = 0; var message: [UInt8] = []; var firstSend = 0; var generation = 0 }
+    var autoSends: [Int: AutoSend] = [:]
+    /// A running NTP query: the prefix it was asked with, its server, and auto-set.
+    var ntpQuery: (query: Int, prefix: String, server: String, port: Int, autoSet: Bool)? = nil
+
     /// `AT+QICFG=?` order, ranges and defaults (EC §2.4.1; lost defaults are 0, quectel.md X6).
     static let configOptions: [(name: String, ranges: [ClosedRange<Int>], defaults: [Int])] = [
         ("transpktsize", [1...1460], [1024]),
@@ -58,6 +64,8 @@ final class QuectelCat1: Dialect {
         dnsServers = [:]
         pings = [:]
         dnsQueries = [:]
+        autoSends = [:]
+        ntpQuery = nil
     }
 
     func bootURCs(modem: SimModem) -> [String] { ["+CFUN: 1", "+CPIN: READY"] }
@@ -90,6 +98,9 @@ final class QuectelCat1: Dialect {
         case "+QIDNSCFG": return qidnscfg(c, modem)
         case "+QIDNSGIP": return qidnsgip(c, modem)
         case "+QPING": return qping(c, modem)
+        // The manual spells it AT+QNTP (contents), AT+QNTPT (section) and AT+QNTTP (example):
+        // all three work and answer with their own prefix (quectel.md X12).
+        case "+QNTP", "+QNTPT", "+QNTTP": return qntp(c, modem)
         case "+QIGETERROR":
             if c.form == .test { return .ok }
             guard c.form == .execute else { return .error }
@@ -308,7 +319,8 @@ final class QuectelCat1: Dialect {
     /// `CONNECT` into transparent mode with the `transpktsize`/`transwaittm` settings (EC §2.4.1).
     private func connect(_ s: SimSocket) -> CommandReply {
         s.accessMode = 2
-        return .connect(s, packetSize: option("transpktsize"), packetWait: .milliseconds(Int64(option("transwaittm")) * 100))
+        return .connect(s, TransparentSettings(packetSize: option("transpktsize"),
+                                               packetWait: .milliseconds(Int64(option("transwaittm")) * 100)))
     }
 
     func leftTransparent(_ s: SimSocket, modem: SimModem, now: Instant) {
@@ -528,9 +540,12 @@ final class QuectelCat1: Dialect {
             for o in Self.configOptions {
                 let ranges = o.ranges.map { r in r.count == 2 ? "(\(r.lowerBound),\(r.upperBound))" : "(\(r.lowerBound)-\(r.upperBound))" }
                 modem.respond("+QICFG: \"\(o.name)\",\(ranges.joined(separator: ","))")
+                // The manual lists "send/auto" between "tcp/retranscfg" and "formatcfg".
+                if o.name == "tcp/retranscfg" { modem.respond("+QICFG: \"send/auto\",(0-11),(0,20-65535),<msg_auto>,(0,1)") }
             }
             return .ok
         }
+        if c.form == .set, c.arguments.first?.quotedText?.lowercased() == "send/auto" { return sendAuto(c, modem) }
         guard c.form == .set, let name = c.arguments.first?.quotedText,
               let spec = Self.configOptions.first(where: { $0.name == name.lowercased() }) else { return fail(.invalidParameters) }
         let values = Array(c.arguments.dropFirst())
@@ -547,6 +562,51 @@ final class QuectelCat1: Dialect {
         }
         config[spec.name] = parsed
         return .ok
+    }
+
+    /// `AT+QICFG="send/auto",<connectID>[,<period>[,<msg_auto>[,<first_send>]]]` (EC §2.4.1):
+    /// period 0 (off) or 20-65535 s, a hex message of at most 400 bytes, and `<first_send>` 1
+    /// read as "send once at once" (the manual's sentence is ambiguous, quectel.md E20).
+    private func sendAuto(_ c: ATCommand, _ modem: SimModem) -> CommandReply {
+        let a = c.arguments
+        guard (2...5).contains(a.count), let id = a[1].integer, modem.profile.socketIDs.contains(id) else { return fail(.invalidParameters) }
+        var auto = autoSends[id] ?? AutoSend()
+        if a.count == 2 {
+            modem.respond("+QICFG: \"send/auto\",\(id),\(auto.period),\"\(Hex.encodeString(auto.message))\",\(auto.firstSend)")
+            return .ok
+        }
+        guard let period = a[2].integer, period == 0 || (20...65535).contains(period) else { return fail(.invalidParameters) }
+        auto.period = period
+        if a.count > 3 {
+            guard let hex = a[3].quotedText, let bytes = Hex.decode(hex.utf8), bytes.count <= 400 else { return fail(.invalidParameters) }
+            auto.message = bytes
+        }
+        if a.count > 4 {
+            guard let f = a[4].integer, (0...1).contains(f) else { return fail(.invalidParameters) }
+            auto.firstSend = f
+        }
+        auto.generation += 1
+        autoSends[id] = auto
+        guard period > 0, !auto.message.isEmpty else { return .ok }
+        if auto.firstSend == 1 { autoSend(id, generation: auto.generation, modem) }
+        scheduleAutoSend(id, auto, at: modem.currentTime + .seconds(period), modem)
+        return .ok
+    }
+
+    /// Due times follow the period exactly, however late the clock is advanced.
+    private func scheduleAutoSend(_ id: Int, _ auto: AutoSend, at due: Instant, _ modem: SimModem) {
+        let generation = auto.generation
+        modem.schedule(at: due) { [weak self] modem, _ in
+            guard let self, let current = self.autoSends[id], current.generation == generation else { return }
+            self.autoSend(id, generation: generation, modem)
+            self.scheduleAutoSend(id, current, at: due + .seconds(current.period), modem)
+        }
+    }
+
+    private func autoSend(_ id: Int, generation: Int, _ modem: SimModem) {
+        guard let auto = autoSends[id], auto.generation == generation,
+              let s = modem.sockets[id], s.state == .connected, s.service != .tcpListener else { return }
+        _ = modem.send(auto.message, on: s)
     }
 
     private func qisde(_ c: ATCommand, _ modem: SimModem) -> CommandReply {
@@ -624,8 +684,47 @@ final class QuectelCat1: Dialect {
         return .ok
     }
 
+    /// EC §2.4.15: `=<contextID>,<server>[,<port>[,<autosettime>]]`, `OK`, then
+    /// `+QNTP…: <err>,"YYYY/MM/DD,hh:mm:ss±zz"`.
+    private func qntp(_ c: ATCommand, _ modem: SimModem) -> CommandReply {
+        switch c.form {
+        case .test:
+            modem.respond("\(c.name): (1-15),<server>,(1-65535),(0,1)")
+            return .ok
+        case .read:
+            if let q = ntpQuery { modem.respond("\(q.prefix): \"\(q.server)\",\(q.port)") }
+            return .ok
+        case .execute:
+            return fail(.invalidParameters)
+        case .set:
+            let a = c.arguments
+            guard (2...4).contains(a.count), let cid = a[0].integer, (1...15).contains(cid),
+                  let server = a[1].quotedText, !server.isEmpty else { return fail(.invalidParameters) }
+            var port = 123, autoSet = 1
+            if a.count > 2 { guard let p = a[2].integer, (1...65535).contains(p) else { return fail(.invalidParameters) }; port = p }
+            if a.count > 3 { guard let v = a[3].integer, (0...1).contains(v) else { return fail(.invalidParameters) }; autoSet = v }
+            guard modem.activeContexts[cid] != nil else { return fail(.pdpBroken) }
+            guard ntpQuery == nil else { return fail(.busy) }
+            let q = modem.newQuery()
+            ntpQuery = (q, c.name, server, port, autoSet == 1)
+            modem.perform(.timeSync(query: q, server: server, port: port, timeoutSeconds: 20))
+            lastError = .success
+            return .ok
+        }
+    }
+
     func queryEvent(_ event: SocketEvent, modem: SimModem, now: Instant) {
         switch event {
+        case .timeSynced(let q, let unix):
+            guard let pending = ntpQuery, pending.query == q else { return }
+            ntpQuery = nil
+            guard let unix else {
+                lastError = .timeout
+                modem.urc("\(pending.prefix): \(QuectelError.timeout.rawValue)")
+                return
+            }
+            if pending.autoSet { modem.clock.set(unixSeconds: unix, at: now) }
+            modem.urc("\(pending.prefix): 0,\"\(modem.clock.text(of: unix, fourDigitYear: true))\"")
         case .resolved(let q, let addresses):
             guard dnsQueries.removeValue(forKey: q) != nil else { return }
             if addresses.isEmpty {

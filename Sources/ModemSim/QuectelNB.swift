@@ -20,6 +20,7 @@ final class QuectelNB: Dialect {
     var requestedLocalPort: [Int: Int] = [:]
     /// Sockets that have reported "buff full" since their last read.
     var reportedFull: Set<Int> = []
+    var ntpQuery: (query: Int, prefix: String, autoSet: Bool)? = nil
     /// Downlink buffer nodes per socket (BC §2.4.3).
     static let maxNodes = 20
     /// Largest node: one NB-IoT packet's payload.
@@ -38,12 +39,20 @@ final class QuectelNB: Dialect {
         dnsQueries = []
         requestedLocalPort = [:]
         reportedFull = []
+        ntpQuery = nil
     }
 
     /// `+IP:` is the readiness signal (BC §2.3.1 note 4), unquoted as in its only example.
-    func bootURCs(modem: SimModem) -> [String] { ["+CPIN: READY", "+IP: \(modem.options.localAddress)"] }
+    /// BC has no PDP command: the attach brings context 1 up (AT+CGPADDR shows its address).
+    func bootURCs(modem: SimModem) -> [String] {
+        modem.activeContexts[1] = modem.options.localAddress
+        return ["+CPIN: READY", "+IP: \(modem.options.localAddress)"]
+    }
 
-    func networkBack(modem: SimModem, now: Instant) { modem.urc("+IP: \(modem.options.localAddress)") }
+    func networkBack(modem: SimModem, now: Instant) {
+        modem.activeContexts[1] = modem.options.localAddress
+        modem.urc("+IP: \(modem.options.localAddress)")
+    }
 
     private func fail(_ e: QuectelError) -> CommandReply {
         lastError = e
@@ -63,6 +72,13 @@ final class QuectelNB: Dialect {
         case "+QIDNSCFG": return qidnscfg(c, modem)
         case "+QIDNSGIP": return qidnsgip(c, modem)
         case "+QPING": return qping(c, modem)
+        // AT+QNTP in the contents, AT+QNTTP in the body and example (quectel.md B1).
+        case "+QNTP", "+QNTTP": return qntp(c, modem)
+        case "+QCCLK":
+            // BC §2.3.9 note 2: the RTC set by NTP is read with AT+QCCLK?.
+            guard c.form == .read else { return c.form == .test ? .ok : .error }
+            modem.respond("+QCCLK: \"\(modem.clock.text(of: modem.clock.unixTime(at: now)))\"")
+            return .ok
         case "+QIGETERROR":
             if c.form == .test { return .ok }
             guard c.form == .execute else { return .error }
@@ -383,8 +399,42 @@ final class QuectelNB: Dialect {
         return .ok
     }
 
+    /// BC §2.3.9: `=<contextID>,"<server>"[,<port>[,<auto_set_time>]]`, `OK`, then
+    /// `+QNTTP: <err>,"YY/MM/DD,hh:mm:ss±zz"` (without the example's stray ":35", B1).
+    private func qntp(_ c: ATCommand, _ modem: SimModem) -> CommandReply {
+        switch c.form {
+        case .test:
+            modem.respond("\(c.name): (1-3),\"<server>\",(1-65535),(0,1)")
+            return .ok
+        case .set:
+            let a = c.arguments
+            guard (2...4).contains(a.count), contextOK(a[0]), let server = a[1].quotedText, !server.isEmpty,
+                  server.utf8.count <= 150 else { return fail(.invalidParameters) }
+            var port = 123, autoSet = 1
+            if a.count > 2 { guard let p = a[2].integer, (1...65535).contains(p) else { return fail(.invalidParameters) }; port = p }
+            if a.count > 3 { guard let v = a[3].integer, (0...1).contains(v) else { return fail(.invalidParameters) }; autoSet = v }
+            guard ntpQuery == nil else { return fail(.busy) }
+            let q = modem.newQuery()
+            ntpQuery = (q, c.name, autoSet == 1)
+            modem.perform(.timeSync(query: q, server: server, port: port, timeoutSeconds: 20))
+            return .ok
+        default:
+            return .error
+        }
+    }
+
     func queryEvent(_ event: SocketEvent, modem: SimModem, now: Instant) {
         switch event {
+        case .timeSynced(let q, let unix):
+            guard let pending = ntpQuery, pending.query == q else { return }
+            ntpQuery = nil
+            guard let unix else {
+                lastError = .timeout
+                modem.urc("\(pending.prefix): \(QuectelError.timeout.rawValue)")
+                return
+            }
+            if pending.autoSet { modem.clock.set(unixSeconds: unix, at: now) }
+            modem.urc("\(pending.prefix): 0,\"\(modem.clock.text(of: unix))\"")
         case .resolved(let q, let addresses):
             guard dnsQueries.remove(q) != nil else { return }
             guard !addresses.isEmpty else {
@@ -467,6 +517,7 @@ final class QuectelNB: Dialect {
     func accepted(listener: SimSocket, client: SocketHandle, from: RemoteEndpoint, localPort: Int, modem: SimModem, now: Instant) -> SimSocket? { nil }
 
     func networkLost(modem: SimModem, now: Instant) {
+        modem.activeContexts.removeAll()
         // BC documents no PDP URC; its sockets see the connection drop.
         for id in modem.sockets.keys.sorted() {
             guard let s = modem.sockets[id], s.state == .connected || s.state == .opening else { continue }

@@ -26,6 +26,7 @@ final class RealNetwork {
     private(set) var entries: [UInt64: Entry] = [:]
     let resolver: Resolver
     let pinger: Pinger
+    let ntp: NTPClient
     /// Send buffer of each emulated TCP socket. A module's stack has small buffers; a small
     /// kernel buffer lets a stalled peer fill the modem's own buffer and cause `SEND FAIL`.
     static let kernelSendBuffer: Int32 = 16384
@@ -35,6 +36,7 @@ final class RealNetwork {
     init(resolver: Resolver) {
         self.resolver = resolver
         self.pinger = Pinger(resolver: resolver)
+        self.ntp = NTPClient(resolver: resolver)
     }
 
     // MARK: actions
@@ -99,6 +101,8 @@ final class RealNetwork {
             modem.handle(.resolved(query: q, addresses: resolver.resolve(name)), now: now)
         case .ping(let q, let host, let count, let timeout, let size):
             pinger.start(query: q, host: host, count: count, timeoutSeconds: timeout, size: size, modem: modem, now: now)
+        case .timeSync(let q, let server, let port, let timeout):
+            ntp.start(query: q, server: server, port: port, timeoutSeconds: timeout, modem: modem, now: now)
         }
     }
 
@@ -256,5 +260,6 @@ final class RealNetwork {
         for e in entries.values { close(e.fd) }
         entries.removeAll()
         pinger.closeAll()
+        ntp.closeAll()
     }
 }

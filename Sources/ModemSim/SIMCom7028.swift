@@ -10,7 +10,9 @@ import Buffers
 /// link refuses sends (§7.4: "the socket cannot be used any more").
 /// Choices where the note is silent: ESC answers `OK` with no `+CIPSEND:`; a busy link
 /// answers `+CIPOPEN: <l>,9` `ERROR`; sends on a link that is not up answer `+CIPERROR: 4`;
-/// no CRLF follows direct-push data; transparent mode (`AT+CIPMODE=1`) is not emulated.
+/// no CRLF follows direct-push data. Transparent mode (`AT+CIPMODE=1` before `AT+NETOPEN`,
+/// link 0 or server 0 only) answers `CONNECT 115200`; `+++` needs > 1 s of quiet around it
+/// and ≤ 900 ms between its characters (§1.3); a dropped link prints `CLOSED` (inferred).
 final class SIMCom7028: Dialect {
     var netOpen = false
     /// AT+CIPRXGET mode: 0 direct push (default), 1 buffer.
@@ -30,6 +32,10 @@ final class SIMCom7028: Dialect {
     /// AT+CIPSENDMODE=1: `+CIPSEND:` reports waiting for their data to leave the module,
     /// per link in order: (total sent when confirmed, requested length).
     var awaitingConfirmation: [Int: [(until: Int, length: Int)]] = [:]
+    /// AT+CIPMODE: 1 = transparent, only changeable while the network is closed (§7.10).
+    var cipMode = 0
+    /// Links opened in transparent mode.
+    var transparentLinks: Set<Int> = []
     /// Server sockets live at link id 100 + <server_index>, outside the host's links.
     static let serverBase = 100
 
@@ -47,6 +53,13 @@ final class SIMCom7028: Dialect {
         unusable = []
         dnsQuery = nil
         awaitingConfirmation = [:]
+        cipMode = 0
+        transparentLinks = []
+    }
+
+    private func transparentSettings(_ modem: SimModem) -> TransparentSettings {
+        TransparentSettings(packetSize: 1460, packetWait: .milliseconds(100), connectText: "CONNECT \(modem.baudRate)",
+                            escapeGap: .milliseconds(900), escapeWindow: .milliseconds(1800))
     }
 
     func bootURCs(modem: SimModem) -> [String] { ["+CPIN: READY"] }
@@ -91,13 +104,22 @@ final class SIMCom7028: Dialect {
         case "+CIPMODE":
             switch c.form {
             case .test: modem.respond("+CIPMODE: (0-1)"); return .ok
-            case .read: modem.respond("+CIPMODE: 0"); return .ok
-            case .execute: return .ok
+            case .read: modem.respond("+CIPMODE: \(cipMode)"); return .ok
+            case .execute:
+                guard !netOpen else { return .error }
+                cipMode = 0
+                return .ok
             case .set:
-                // Transparent mode is not emulated (tun2modem-sim(1), BUGS): only 0 is taken.
-                guard c.arguments.count == 1, c.arguments[0].integer == 0 else { return .error }
+                // Set it before AT+NETOPEN (§7.10).
+                guard !netOpen, c.arguments.count == 1, let m = c.arguments[0].integer, (0...1).contains(m) else { return .error }
+                cipMode = m
                 return .ok
             }
+        case "O":
+            // ATO returns to data mode on the transparent link (§16.3).
+            guard c.form == .execute, let id = modem.lastTransparentLink, transparentLinks.contains(id),
+                  let s = modem.sockets[id], s.state == .connected else { return .error }
+            return .connect(s, transparentSettings(modem))
         case "+CIPTIMEOUT": return ciptimeout(c, modem)
         case "+CIPCCFG": return cipccfg(c, modem)
         case "+SERVERSTART": return serverstart(c, modem)
@@ -187,7 +209,13 @@ final class SIMCom7028: Dialect {
                 modem.respond("+NETCLOSE: 2")
                 return .error
             }
+            let closedTransparent = transparentLinks.filter { modem.sockets[$0] != nil }.sorted()
             for s in modem.sockets.values { modem.release(s) }
+            for l in closedTransparent {
+                modem.urc("CLOSED")
+                modem.urc("+CIPCLOSE: \(l),0")
+            }
+            transparentLinks = []
             netOpen = false
             unusable = []
             modem.activeContexts[1] = nil
@@ -199,6 +227,7 @@ final class SIMCom7028: Dialect {
 
     func networkLost(modem: SimModem, now: Instant) {
         guard netOpen else { return }
+        if modem.transparentLinkID != nil { modem.leaveTransparent("CLOSED", now: now) }
         // §8: the host must close every socket, then AT+NETCLOSE (NETOPEN? still says 1).
         for s in modem.sockets.values { s.state = .remoteClosed }
         modem.urc("+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY")
@@ -245,6 +274,18 @@ final class SIMCom7028: Dialect {
             modem.release(old)
         }
         unusable.remove(l)
+        if cipMode == 1 {
+            // Transparent: link 0 only; TCP, or UDP with its peer named (§3.3.3).
+            guard l == 0 else { modem.respond("+CIPOPEN: \(l),4"); return .error }
+            guard (4...5).contains(a.count), let host = a[2].quotedText, !host.isEmpty, let port = a[3].integer,
+                  (1...65535).contains(port) else { modem.respond("+CIPOPEN: \(l),3"); return .error }
+            var local = 0
+            if a.count == 5 { guard let p = a[4].integer, (0...65535).contains(p) else { modem.respond("+CIPOPEN: \(l),3"); return .error }; local = p }
+            transparentLinks.insert(l)
+            _ = modem.makeSocket(linkID: l, service: type == "TCP" ? .tcp : .udp, remote: RemoteEndpoint(host: host, port: port),
+                                 localPort: local, accessMode: rxGetMode, contextID: 1)
+            return .pending
+        }
         if type == "TCP" {
             guard (4...5).contains(a.count), let host = a[2].quotedText, !host.isEmpty, host.utf8.count <= 254,
                   let port = a[3].integer, (1...65535).contains(port) else {
@@ -272,6 +313,10 @@ final class SIMCom7028: Dialect {
     }
 
     func opened(_ s: SimSocket, modem: SimModem, now: Instant) {
+        if transparentLinks.contains(s.linkID) && (s.service == .tcp || s.service == .udp) {
+            modem.complete(.connect(s, transparentSettings(modem)), now: now)
+            return
+        }
         if s.service == .udpService && s.linkID < Self.serverBase {
             modem.respond("+CIPOPEN: \(s.linkID),0")
             modem.complete(.ok, now: now)
@@ -282,6 +327,10 @@ final class SIMCom7028: Dialect {
 
     func openFailed(_ s: SimSocket, modem: SimModem, now: Instant) {
         modem.release(s)
+        if transparentLinks.remove(s.linkID) != nil && s.linkID < Self.serverBase {
+            modem.complete(.final("CONNECT FAIL"), now: now)
+            return
+        }
         if s.service == .udpService && s.linkID < Self.serverBase {
             modem.respond("+CIPOPEN: \(s.linkID),6")
             modem.complete(.error, now: now)
@@ -307,6 +356,15 @@ final class SIMCom7028: Dialect {
             modem.release(s)
             unusable.remove(l)
             awaitingConfirmation[l] = nil
+            if transparentLinks.remove(l) != nil {
+                // A transparent link adds CLOSED (§7.6).
+                if s.isDatagram {
+                    modem.respond("CLOSED")
+                    modem.respond("+CIPCLOSE: \(l),0")
+                    return .ok
+                }
+                return .final("OK", then: ["CLOSED", "+CIPCLOSE: \(l),0"])
+            }
             // TCP: OK, then the result; UDP: the result, then OK (§7.6, §17 #10).
             if s.isDatagram {
                 modem.respond("+CIPCLOSE: \(l),0")
@@ -440,6 +498,9 @@ final class SIMCom7028: Dialect {
     }
 
     func dataArrived(_ s: SimSocket, modem: SimModem, now: Instant) {
+        if modem.transparentLinkID == s.linkID { modem.deliverTransparent(s); return }
+        // A transparent link in command mode keeps its data for ATO.
+        if transparentLinks.contains(s.linkID) { return }
         if s.accessMode == 0 { push(s, modem); return }
         guard !s.notified else { return }
         s.notified = true
@@ -463,6 +524,11 @@ final class SIMCom7028: Dialect {
     }
 
     func peerClosed(_ s: SimSocket, modem: SimModem, now: Instant) {
+        if modem.transparentLinkID == s.linkID {
+            // How a remote close shows in data mode is not described: CLOSED (§11, inferred).
+            modem.leaveTransparent("CLOSED", now: now)
+            return
+        }
         // <close_reason> 1: closed by the remote (§8).
         modem.urc("+IPCLOSE: \(s.linkID),1")
     }
@@ -483,6 +549,7 @@ final class SIMCom7028: Dialect {
                   let index = a[1].integer, (0...1).contains(index) else { modem.respond("+CIPERROR: 3"); return .error }
             if a.count == 3 { guard let b = a[2].integer, (1...3).contains(b) else { modem.respond("+CIPERROR: 3"); return .error } }
             guard netOpen else { modem.respond("+CIPERROR: 2"); return .error }
+            guard cipMode == 0 || index == 0 else { modem.respond("+CIPERROR: 4"); return .error }
             guard modem.sockets[Self.serverBase + index] == nil else { modem.respond("+CIPERROR: 7"); return .error }
             let s = modem.makeSocket(linkID: Self.serverBase + index, service: .tcpListener, remote: nil, localPort: port,
                                      accessMode: rxGetMode, contextID: 1)
@@ -513,6 +580,12 @@ final class SIMCom7028: Dialect {
         let s = modem.adoptSocket(linkID: l, client: client, from: from, localPort: localPort, accessMode: rxGetMode,
                                   contextID: 1, serverID: listener.linkID)
         modem.urc("+CLIENT: \(l),\(listener.linkID - Self.serverBase),\(from.host):\(from.port)")
+        if cipMode == 1 && l == 0 {
+            // Transparent server: the accepted client takes the line (§16.7).
+            transparentLinks.insert(l)
+            modem.sockets[l] = s
+            modem.enterTransparentWhenIdle(s, transparentSettings(modem), now: now)
+        }
         return s
     }
 

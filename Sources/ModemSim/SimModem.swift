@@ -59,6 +59,8 @@ public final class SimModem {
     /// AT+CREG=n / CGREG=n / CEREG=n URC settings.
     var registrationReporting: [String: Int] = ["+CREG": 0, "+CGREG": 0, "+CEREG": 0]
     var baudRate = 115200
+    /// AT+CCLK, set at power-up from `SimOptions.wallClock` and by NTP auto-set.
+    var clock: ModemClock
 
     // MARK: network
     var sockets: [Int: SimSocket] = [:]
@@ -88,6 +90,7 @@ public final class SimModem {
         self.profile = profile
         self.options = options
         self.random = SeededRandom(seed: options.seed)
+        self.clock = ModemClock(unixSeconds: options.wallClock, reference: now)
         switch profile.dialect {
         case .quectelCat1: self.dialect = QuectelCat1()
         case .quectelNB: self.dialect = QuectelNB()
@@ -212,7 +215,7 @@ public final class SimModem {
                 return
             }
             sockets[adopted.linkID] = adopted
-        case .resolved, .pingReply, .pingTimeout:
+        case .resolved, .pingReply, .pingTimeout, .timeSynced:
             dialect.queryEvent(event, modem: self, now: now)
         }
     }

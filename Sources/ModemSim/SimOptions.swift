@@ -17,6 +17,10 @@ public struct SimOptions: Sendable {
     /// The IPv6 address shown for IPv6 / IPv4v6 contexts.
     public var localIPv6Address: String = "240E:459:40D:A39::1"
 
+    /// Unix time when the modem starts (the network gives a module its time); the I/O
+    /// shell passes the host's clock. Tests keep the fixed default, 2019-01-01T00:00:00Z.
+    public var wallClock: Int64 = 1_546_300_800
+
     public init() {}
 }
 

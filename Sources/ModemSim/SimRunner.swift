@@ -40,6 +40,7 @@ public final class SimRunner {
         options.seed = commandLine.seed
         options.urcDelayRate = commandLine.urcRate
         options.latency = .milliseconds(commandLine.latencyMilliseconds)
+        options.wallClock = Int64(time(nil))
         var hosts = HostsTable()
         if let file = commandLine.hostsFile {
             guard let text = Self.readFile(file) else { throw SystemError(call: "open \(file)", errno: errno) }
@@ -126,12 +127,14 @@ public final class SimRunner {
             let mayRead = toHost.count + modem.pendingOutputCount < Self.hostBacklogLimit
             for (p, serial) in network.pollDescriptors(modem: modem, mayRead: mayRead) { add(p.fd, p.events, .socket(serial)) }
             if let fd = network.pinger.descriptor { add(fd, Int16(POLLIN), .ping) }
+            for fd in network.ntp.descriptors { add(fd, Int16(POLLIN), .ping) }
             for fd in control?.descriptors ?? [] { add(fd, Int16(POLLIN), .control(fd)) }
 
             var deadlines: [Instant] = []
             if let d = modem.nextDeadline { deadlines.append(d) }
             if let d = schedule.first?.at { deadlines.append(d) }
             if let d = network.pinger.nextDeadline { deadlines.append(d) }
+            if let d = network.ntp.nextDeadline { deadlines.append(d) }
             if let d = hostRate.nextByteTime(now: now) { deadlines.append(d) }
             if !toHost.isEmpty, let d = modemRate.nextByteTime(now: now) { deadlines.append(d) }
             var timeout: Int32 = 1000
@@ -166,6 +169,7 @@ public final class SimRunner {
                 }
             }
             network.pinger.service(modem: modem, now: later)
+            network.ntp.service(modem: modem, now: later)
         }
     }
 

@@ -48,6 +48,8 @@ public enum SocketAction: Equatable, Sendable {
     case resolve(query: Int, name: String)
     /// Send ICMP echo requests; answer `.pingReply` / `.pingTimeout` once per request.
     case ping(query: Int, host: String, count: Int, timeoutSeconds: Int, size: Int)
+    /// Ask an NTP server for the time; answer `.timeSynced`.
+    case timeSync(query: Int, server: String, port: Int, timeoutSeconds: Int)
 }
 
 /// What the network side reports back.
@@ -71,4 +73,6 @@ public enum SocketEvent: Equatable, Sendable {
     case pingReply(query: Int, address: String, bytes: Int, milliseconds: Int, ttl: Int)
     /// One echo request got no reply in time (or could not be sent).
     case pingTimeout(query: Int, address: String?)
+    /// The NTP answer in Unix seconds; nil when the server did not answer (or did not resolve).
+    case timeSynced(query: Int, unixSeconds: Int64?)
 }

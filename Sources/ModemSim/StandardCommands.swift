@@ -123,6 +123,11 @@ extension SimModem {
                   [0, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600].contains(rate) else { return cmeError(50) }
             baudRate = rate
             return .ok
+        case ("+CCLK", .read):
+            // 27.007 §8.15, quoted; OneMO's NB modules print it bare (onemo.md §5.15).
+            let text = clock.text(of: clock.unixTime(at: now))
+            respond(profile.dialect == .oneMONB ? "+CCLK: \(text)" : "+CCLK: \"\(text)\"")
+            return .ok
         case ("+IPR", .read):
             respond("+IPR: \(baudRate)")
             return .ok

@@ -6,12 +6,25 @@ import Buffers
 /// `transpktsize`, or after `transwaittm` of quiet; network data goes to the host unframed;
 /// `+++` leaves the mode only when framed by ≥ 1 s of silence on both sides and typed within
 /// 1 s, and the modem then answers `OK`; a lost connection ends it with `NO CARRIER`.
-struct TransparentLink {
-    var linkID: Int
+/// How a dialect's transparent mode behaves.
+struct TransparentSettings {
     /// Largest packet sent at once.
     var packetSize: Int
     /// Quiet time after which a short packet is sent.
     var packetWait: Duration
+    /// The line that announces the mode (`CONNECT`, SIMCom `CONNECT 115200`).
+    var connectText = "CONNECT"
+    /// Longest gap between the three `+` characters (SIMCom: 900 ms).
+    var escapeGap: Duration = .seconds(1)
+    /// Longest time from the first `+` to the third (Quectel: within 1 s).
+    var escapeWindow: Duration = .seconds(1)
+}
+
+struct TransparentLink {
+    var linkID: Int
+    var settings: TransparentSettings
+    var packetSize: Int { settings.packetSize }
+    var packetWait: Duration { settings.packetWait }
     /// Host bytes not yet sent.
     var pending: [UInt8] = []
     /// When the current short packet is due.
@@ -31,10 +44,11 @@ struct TransparentLink {
 
 extension SimModem {
     /// Puts `socket` in transparent mode after `CONNECT` (written by the caller).
-    func enterTransparent(_ socket: SimSocket, packetSize: Int, packetWait: Duration, now: Instant) {
+    func enterTransparent(_ socket: SimSocket, _ settings: TransparentSettings, now: Instant) {
         flushHeldURCs()
-        mode = .transparent(TransparentLink(linkID: socket.linkID, packetSize: max(1, packetSize),
-                                            packetWait: packetWait, lastInput: now))
+        var settings = settings
+        settings.packetSize = max(1, settings.packetSize)
+        mode = .transparent(TransparentLink(linkID: socket.linkID, settings: settings, lastInput: now))
         lastTransparentLink = socket.linkID
         // Data that arrived before goes out unframed at once.
         let waiting = socket.receive.readStream(max: Int.max)
@@ -55,12 +69,13 @@ extension SimModem {
         output += data
     }
 
-    /// Ends transparent mode with `text` (`OK` after `+++`, `NO CARRIER` on loss).
-    func leaveTransparent(_ text: String, now: Instant) {
+    /// Ends transparent mode with `text` (`OK` after `+++`, `NO CARRIER` on loss; nil for
+    /// no line at all).
+    func leaveTransparent(_ text: String?, now: Instant) {
         guard case .transparent(var t) = mode else { return }
         if text == "OK", let s = sockets[t.linkID] { sendPending(&t, socket: s, force: true) }
         mode = .command
-        output += Self.frame(text)
+        if let text { output += Self.frame(text) }
         flushHeldURCs()
         if let s = sockets[t.linkID] { dialect.leftTransparent(s, modem: self, now: now) }
         resumeDeferred(now: now)
@@ -70,7 +85,8 @@ extension SimModem {
         defer { link.lastInput = now; if case .transparent = mode { mode = .transparent(link) } }
         if byte == UInt8(ascii: "+") {
             let quietBefore = link.plusCount == 0 && now - link.lastInput >= TransparentLink.guardTime
-            let continuing = link.plusCount > 0 && link.plusCount < 3 && (link.plusStart.map { now - $0 < TransparentLink.guardTime } ?? false)
+            let continuing = link.plusCount > 0 && link.plusCount < 3 && now - link.lastInput <= link.settings.escapeGap
+                && (link.plusStart.map { now - $0 <= link.settings.escapeWindow } ?? false)
             if quietBefore || continuing {
                 if link.plusCount == 0 { link.plusStart = now }
                 link.plusCount += 1
@@ -121,7 +137,8 @@ extension SimModem {
             if !t.pending.isEmpty { t.flushAt = now + t.packetWait }
         }
         // A '+' run that did not become an escape within the guard time is data.
-        if t.plusCount > 0 && t.plusCount < 3, let start = t.plusStart, now - start >= TransparentLink.guardTime {
+        if t.plusCount > 0 && t.plusCount < 3, let start = t.plusStart,
+           now - start > t.settings.escapeWindow || now - t.lastInput > t.settings.escapeGap {
             releasePluses(&t)
             queued(&t, now: now)
         }
@@ -130,7 +147,25 @@ extension SimModem {
 
     var transparentDeadline: Instant? {
         guard case .transparent(let t) = mode else { return nil }
-        return [t.escapeAt, t.flushAt, t.plusCount > 0 && t.plusCount < 3 ? t.plusStart.map { $0 + TransparentLink.guardTime } : nil]
-            .compactMap { $0 }.min()
+        let plusExpiry = t.plusCount > 0 && t.plusCount < 3
+            ? [t.plusStart.map { $0 + t.settings.escapeWindow + .nanoseconds(1) }, t.lastInput + t.settings.escapeGap + .nanoseconds(1)].compactMap { $0 }.min()
+            : nil
+        return [t.escapeAt, t.flushAt, plusExpiry].compactMap { $0 }.min()
+    }
+
+    /// Enters transparent mode outside any command (an accepted client on SIMCom, the
+    /// `CONNECT` URC of OneMO): at once if the line is idle, else when it becomes idle.
+    func enterTransparentWhenIdle(_ socket: SimSocket, _ settings: TransparentSettings, now: Instant, attempts: Int = 500) {
+        guard case .command = mode, silentUntil == nil else {
+            guard attempts > 0 else { return }
+            schedule(at: now + .milliseconds(10)) { modem, t in
+                guard modem.sockets[socket.linkID] === socket, socket.state == .connected else { return }
+                modem.enterTransparentWhenIdle(socket, settings, now: t, attempts: attempts - 1)
+            }
+            return
+        }
+        flushHeldURCs()
+        output += Self.frame(settings.connectText)
+        enterTransparent(socket, settings, now: now)
     }
 }

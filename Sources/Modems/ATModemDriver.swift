@@ -30,8 +30,7 @@ public final class ATModemDriver: ModemDriver {
     }
 
     var engine = ATEngine<DriverOp>()
-    private var events: [ModemEvent] = []
-    private var eventHead = 0
+    private var events = OutputQueue<ModemEvent>()
     private var run: BringUpRun?
     private(set) var dialect: (any ModemDialect)?
     public private(set) var identity = ModemIdentity()
@@ -39,6 +38,11 @@ public final class ATModemDriver: ModemDriver {
     public private(set) var isUp = false
     /// Lines nobody recognised (counted, not kept).
     public private(set) var unknownURCs = 0
+    /// While up, registration is asked this often: Quectel NB documents no URC for losing
+    /// the network, and a modem may not report `+CEREG` changes although `AT+CEREG=1` was
+    /// accepted.
+    public var healthPollInterval: Duration = .seconds(10)
+    private var nextHealthPoll: Instant?
 
     public init(model: ModemModel?) {
         self.model = model
@@ -58,7 +62,7 @@ public final class ATModemDriver: ModemDriver {
 
     public var nextDeadline: Instant? {
         let times = [self.engine.nextDeadline, self.run?.retryAt, self.run?.waitUntil,
-                     self.dialect?.nextDeadline].compactMap { $0 }
+                     self.dialect?.nextDeadline, self.isUp ? self.nextHealthPoll : nil].compactMap { $0 }
         return times.min()
     }
 
@@ -70,6 +74,11 @@ public final class ATModemDriver: ModemDriver {
     public func tick(now: Instant) {
         self.engine.tick(now: now)
         self.dialect?.tick(now: now)
+        if self.isUp, let at = self.nextHealthPoll, now >= at {
+            self.nextHealthPoll = now + self.healthPollInterval
+            // Skipped when the queue is full: the next poll comes soon enough.
+            try? self.queryRegistration(now: now)
+        }
         self.drainEngine(now: now)
         if var r = self.run {
             if let at = r.retryAt, now >= at {
@@ -86,16 +95,7 @@ public final class ATModemDriver: ModemDriver {
 
     public func nextWrite() -> ATWrite? { self.engine.nextWrite() }
 
-    public func nextEvent() -> ModemEvent? {
-        guard self.eventHead < self.events.count else { return nil }
-        let e = self.events[self.eventHead]
-        self.eventHead += 1
-        if self.eventHead == self.events.count {
-            self.events.removeAll(keepingCapacity: true)
-            self.eventHead = 0
-        }
-        return e
-    }
+    public func nextEvent() -> ModemEvent? { self.events.popFirst() }
 
     // MARK: for dialects
 
@@ -221,7 +221,10 @@ public final class ATModemDriver: ModemDriver {
         case .signal:
             if let s = Self.parseCSQ(response.info) { self.emit(.signal(s)) }
         case .registration:
-            if let r = Self.parseRegistration(response.info, prefix: "+CEREG:") { self.emit(.registration(r)) }
+            if let r = Self.parseRegistration(response.info, prefix: "+CEREG:") {
+                self.emit(.registration(r))
+                if !r.isRegistered { self.lost() }
+            }
         case .setting:
             break
         default:
@@ -397,6 +400,7 @@ public final class ATModemDriver: ModemDriver {
         case .done(let ip, let apn):
             self.run = nil
             self.isUp = true
+            self.nextHealthPoll = now + self.healthPollInterval
             self.emit(.bringUpProgress(.localIP))
             self.emit(.dataConnectionUp(DataConnection(identity: self.identity, registration: r.registration,
                                                        signal: r.signal, apn: apn ?? r.apn, localIP: ip)))

@@ -73,8 +73,8 @@ public enum ModemEvent: Sendable, Equatable {
     case sendFailed(ModemSocketID, ModemError)
     /// A host `close` finished; the id is free.
     case closed(ModemSocketID)
-    /// The peer or the network closed the socket. Unread data may remain: `read` until empty,
-    /// then `close`.
+    /// The peer or the network closed the socket, or the modem gave it up (SIM7028 after a
+    /// short send). Unread data may remain: `read` until empty, then `close`.
     case closedByPeer(ModemSocketID)
     /// The answer to `resolve`: addresses, or the error.
     case dnsResult(host: String, addresses: [String], error: ModemError?)

@@ -50,7 +50,8 @@ public enum ModemModel: String, CaseIterable, Sendable {
             // SIM7028 note §2.1: link_num 0–1; CIPSEND length 1–1500; CIPRXGET=2 ≤ 1500;
             // UDP sends name the peer (`AT+CIPSEND=<l>,<len>,"ip",port`); CIPMODE=1 transparent.
             return ModemCapabilities(socketCount: 2, maxSend: 1500, maxRead: 1500,
-                                     udpPeerPerSend: true, hexOnly: false, transparentMode: true)
+                                     udpPeerPerSend: true, hexOnly: false, transparentMode: true,
+                                     sendRefusalIsFatal: true)
         case .ml302a, .ml305a, .ml307a, .ml307r:
             // OneMO §3: connect_id 0–5; MIPSEND inline ≤ 1460 (prompt up to the sndbuf default
             // 1460); MIPRD ≤ 4096; transparent via access_mode 1.
@@ -101,4 +102,8 @@ public struct ModemCapabilities: Sendable, Equatable {
     public var hexOnly: Bool
     /// The modem has a transparent (data) mode; this driver does not use it.
     public var transparentMode: Bool
+    /// A send the modem cannot take whole ends the socket instead of meaning "try later"
+    /// (SIM7028: cnf ≠ req makes the socket unusable, note §2.1.4). The bridge must pace
+    /// sends to what the peer acknowledges rather than probe with them.
+    public var sendRefusalIsFatal: Bool = false
 }

@@ -30,27 +30,27 @@ extension Subcommand {
 
 /// Finds the subcommand and runs it. New subcommands (run, stats, ...) add one line here.
 enum Dispatch {
-    static let subcommands: [any Subcommand.Type] = [ProbeCommand.self]
+    static let subcommands: [any Subcommand.Type] = [RunCommand.self, ProbeCommand.self, StatsCommand.self, FlowsCommand.self, StatusCommand.self]
 
     static func run(_ arguments: [String]) -> ExitCode {
         guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {
-            print(self.overview())
+            StandardStream.output.write(self.overview() + "\n")
             return arguments.isEmpty ? .usage : .ok
         }
         guard let command = self.subcommands.first(where: { $0.name == first }) else {
-            StandardError.write("tun2modem: unknown command '\(first)'\n\(self.overview())\n")
+            StandardStream.error.write("tun2modem: unknown command '\(first)'\n\(self.overview())\n")
             return .usage
         }
         let rest = Array(arguments.dropFirst())
         if rest.contains("--help") || rest.contains("-h") {
-            print(command.help(), terminator: "")
+            StandardStream.output.write(command.help())
             return .ok
         }
         do {
             let parsed = try command.options.parse(arguments: rest)
             return command.run(parsed)
         } catch {
-            StandardError.write("tun2modem \(command.name): \(error.message)\n")
+            StandardStream.error.write("tun2modem \(command.name): \(error.message)\n")
             return .usage
         }
     }

@@ -65,17 +65,17 @@ enum ProbeCommand: Subcommand {
         do {
             s = try self.settings(options)
         } catch {
-            StandardError.write("tun2modem probe: \(error.message)\n")
+            StandardStream.error.write("tun2modem probe: \(error.message)\n")
             return .usage
         }
         let outcome = ProbeRun.run(s)
         switch outcome {
         case .up(let connection, let capabilities, let model):
             let report = ProbeReport(connection: connection, capabilities: capabilities, model: model)
-            print(s.json ? report.json() : report.text(), terminator: "")
+            StandardStream.output.write(s.json ? report.json() : report.text())
             return .ok
         case .failed(let line):
-            StandardError.write("tun2modem probe: \(line)\n")
+            StandardStream.error.write("tun2modem probe: \(line)\n")
             return .unavailable
         }
     }

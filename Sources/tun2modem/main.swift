@@ -1,6 +1,6 @@
 // tun2modem: the daemon and its CLI. One file per subcommand; each declares its options
 // once (Bridge.OptionTable) and answers `--help` itself.
-import Bridge
+import Sys
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-exit(with: Dispatch.run(arguments))
+CurrentProcess.exit(Dispatch.run(arguments).rawValue)

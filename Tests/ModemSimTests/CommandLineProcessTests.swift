@@ -81,6 +81,45 @@ import Testing
         #expect(server.accept() != nil)
     }
 
+    /// A real SNTP exchange with a server on 127.0.0.1 that answers with the EC manual's time.
+    @Test func ntpOverRealUDP() throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let served = DispatchSemaphore(value: 0)
+        let server = Thread {
+            defer { served.signal() }
+            var request = [UInt8](repeating: 0, count: 48)
+            var from = sockaddr_storage()
+            var fromLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let n = request.withUnsafeMutableBytes { b in
+                withUnsafeMutablePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &fromLength) } }
+            }
+            guard n == 48, request[0] & 0x07 == 3 else { return }
+            var reply = [UInt8](repeating: 0, count: 48)
+            reply[0] = 0x24  // version 4, mode 4 (server)
+            let t = UInt32(1_567_963_962 + 2_208_988_800)
+            reply[40] = UInt8(t >> 24); reply[41] = UInt8(t >> 16 & 0xFF); reply[42] = UInt8(t >> 8 & 0xFF); reply[43] = UInt8(t & 0xFF)
+            _ = reply.withUnsafeBytes { b in
+                withUnsafePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, b.baseAddress, b.count, 0, $0, fromLength) } }
+            }
+        }
+        server.start()
+        defer { _ = served.wait(timeout: .now() + 12); close(fd) }
+        let e = try EmulatorProcess(model: "EC600E", extra: ["--urc-rate", "0"])
+        defer { #expect(e.stop() == 0) }
+        try QuectelCat1Client().bringUp(e)
+        e.command("AT+QNTP=1,\"127.0.0.1\",\(port)")
+        try e.expect("+QNTP: 0,\"2019/09/09,01:32:42+32\"\r\n")
+    }
+
     /// With root: a namespace of our own, a server on its loopback, the emulator inside it.
     @Test(.enabled(if: getuid() == 0 && (FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
                                          || FileManager.default.isExecutableFile(atPath: "/sbin/ip")),

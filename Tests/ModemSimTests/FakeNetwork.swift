@@ -17,6 +17,9 @@ final class FakeNetwork {
     /// When false, `.send` is not acknowledged (the kernel buffer is full).
     var acceptSends = true
     var closed: [SocketHandle] = []
+    /// NTP servers that answer, with their Unix time at `Instant.zero` (the manuals' example times).
+    var ntpTimes: [String: Int64] = ["202.112.10.36": 1_567_963_962, "ntp5.aliyun.com": 1_560_222_500,
+                                     "cn.ntp.org.cn": 1_550_705_360]
 
     /// Carries out every pending action and feeds the answers back.
     func serve(_ modem: SimModem, now: Instant) {
@@ -50,6 +53,9 @@ final class FakeNetwork {
             modem.handle(.resolved(query: q, addresses: names[name] ?? []), now: now)
         case .ping(let q, let host, _, _, _):
             lastPing = (q, host)
+        case .timeSync(let q, let server, _, _):
+            // The server's clock runs with the test's: its time at Instant.zero, plus elapsed.
+            modem.handle(.timeSynced(query: q, unixSeconds: ntpTimes[server].map { $0 + now.nanoseconds / 1_000_000_000 }), now: now)
         }
     }
 

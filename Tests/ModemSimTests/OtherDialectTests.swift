@@ -207,3 +207,45 @@ import Testing
         #expect(h.deliver(0, "live") == "\r\n+MIPURC: \"rtcp\",0,4,live\r\n")
     }
 }
+
+@Suite struct OneMOAckTests {
+    @Test func ackModeReportsAcknowledgedBytes() {
+        let h = ModemHarness("ML307A")
+        _ = h.take()
+        h.send("ATE0")
+        h.send("AT+MIPCFG=\"ackmode\",0,1")
+        h.send("AT+MIPOPEN=0,\"TCP\",\"127.0.0.1\",7")
+        h.net.acceptSends = false
+        #expect(h.send("AT+MIPSEND=0,5,\"hello\"") == "\r\n+MIPSEND: 0,5\r\n\r\nOK\r\n")
+        guard let s = h.modem.sockets[0] else { Issue.record("no socket"); return }
+        h.modem.handle(.sent(s.handle, count: 5), now: h.now)
+        #expect(h.take() == "\r\n+MIPURC: \"ack\",0,5\r\n")
+        #expect(h.send("AT+MIPCFG=\"ackmode\",0") == "\r\n+MIPCFG: \"ackmode\",0,1\r\n\r\nOK\r\n")
+    }
+}
+
+@Suite struct AttachTests {
+    /// BC26 has no PDP command: the attach that prints +IP: has context 1 up.
+    @Test func bc26ShowsItsAddressAfterAttach() {
+        let h = ModemHarness("BC26")
+        _ = h.take()
+        h.send("ATE0")
+        #expect(h.send("AT+CGPADDR=1") == "\r\n+CGPADDR: 1,\"10.7.157.1\"\r\n\r\nOK\r\n")
+        h.modem.inject(.networkLoss, now: h.now)
+        #expect(h.send("AT+CGPADDR=1") == "\r\n+CGPADDR: 1\r\n\r\nOK\r\n")
+        h.modem.inject(.networkBack, now: h.now)
+        #expect(h.take() == "\r\n+IP: 10.7.157.1\r\n")
+        #expect(h.send("AT+CGPADDR=1") == "\r\n+CGPADDR: 1,\"10.7.157.1\"\r\n\r\nOK\r\n")
+    }
+
+    /// EC600E follows its manual's flow: AT+QIACT=1 brings the context up.
+    @Test func ec600eActivatesWithQIACT() {
+        let h = ModemHarness("EC600E")
+        _ = h.take()
+        h.send("ATE0")
+        #expect(h.send("AT+CGPADDR=1") == "\r\n+CGPADDR: 1\r\n\r\nOK\r\n")
+        h.send("AT+QIACT=1")
+        #expect(h.send("AT+CGPADDR=1") == "\r\n+CGPADDR: 1,\"10.7.157.1\"\r\n\r\nOK\r\n")
+        #expect(h.send("AT+CGACT?") == "\r\n+CGACT: 1,1\r\n\r\nOK\r\n")
+    }
+}

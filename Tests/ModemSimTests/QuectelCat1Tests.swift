@@ -206,3 +206,31 @@ import Testing
         #expect(h.send("AT") == "\r\nOK\r\n")
     }
 }
+
+@Suite struct QuectelAutoSendTests {
+    @Test func sendAutoSendsEveryPeriod() {
+        let h = ModemHarness("EC600E")
+        _ = h.take()
+        h.send("ATE0")
+        h.send("AT+QIACT=1")
+        h.send("AT+QIOPEN=1,0,\"UDP\",\"127.0.0.1\",9,0,0")
+        #expect(h.send("AT+QICFG=\"send/auto\",0,10,\"4142\",1") == "\r\nERROR\r\n")  // period 1-19 is invalid
+        #expect(h.send("AT+QICFG=\"send/auto\",0,20,\"4142\",1") == "\r\nOK\r\n")
+        #expect(h.net.sent[0] == Array("AB".utf8))
+        _ = h.advance(.seconds(41))
+        #expect(h.net.sent[0] == Array("ABABAB".utf8))
+        #expect(h.send("AT+QICFG=\"send/auto\",0") == "\r\n+QICFG: \"send/auto\",0,20,\"4142\",1\r\n\r\nOK\r\n")
+        h.send("AT+QICFG=\"send/auto\",0,0")
+        _ = h.advance(.seconds(60))
+        #expect(h.net.sent[0] == Array("ABABAB".utf8))
+    }
+
+    @Test func testFormListsEveryOption() {
+        let h = ModemHarness("EC600E")
+        _ = h.take()
+        h.send("ATE0")
+        let out = h.send("AT+QICFG=?")
+        #expect(out.components(separatedBy: "+QICFG: ").count - 1 == 19)
+        #expect(out.contains("\"tcp/retranscfg\",(3-12),(1-60)\r\n\r\n+QICFG: \"send/auto\""))
+    }
+}

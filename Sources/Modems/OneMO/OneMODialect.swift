@@ -28,7 +28,7 @@ final class OneMODialect: ModemDialect {
 
     let model: ModemModel
     unowned let driver: ATModemDriver
-    private var sockets: [Socket]
+    private var sockets: SocketTable<Socket>
     private var dns: [(host: String, deadline: Instant)] = []
     private var pings: [PendingPing] = []
     private var modemAPN: String?
@@ -41,16 +41,7 @@ final class OneMODialect: ModemDialect {
     init(model: ModemModel, driver: ATModemDriver) {
         self.model = model
         self.driver = driver
-        self.sockets = Array(repeating: Socket(), count: model.capabilities.socketCount)
-    }
-
-    private func socket(_ id: ModemSocketID) -> Socket? {
-        self.sockets.indices.contains(id.rawValue) ? self.sockets[id.rawValue] : nil
-    }
-
-    private func update(_ id: ModemSocketID, _ change: (inout Socket) -> Void) {
-        guard self.sockets.indices.contains(id.rawValue) else { return }
-        change(&self.sockets[id.rawValue])
+        self.sockets = SocketTable(count: model.capabilities.socketCount, empty: Socket())
     }
 
     // MARK: bring-up: the manual has none; TS 27.007 CGDCONT / CGACT / CGPADDR (manual §4 note)
@@ -60,11 +51,7 @@ final class OneMODialect: ModemDialect {
         let quick = min(self.quick, limits.commandCeiling)
         switch index {
         case 0:
-            if apn.isEmpty {
-                return ATCommand(ATCommandLine("AT+CGDCONT?"), tag: tag, timeout: quick, infoPrefixes: ["+CGDCONT:"])
-            }
-            guard let line = try? ATCommandLine("AT+CGDCONT", [.int(1), .quoted("IP"), .quoted(apn)]) else { return nil }
-            return ATCommand(line, tag: tag, timeout: quick)
+            return PDPContext.apnCommand(apn, tag: tag, timeout: quick)
         case 1:
             return ATCommand(ATCommandLine("AT+CGACT?"), tag: tag, timeout: quick, infoPrefixes: ["+CGACT:"])
         case 2:
@@ -80,15 +67,9 @@ final class OneMODialect: ModemDialect {
                        limits: BringUpLimits) -> BringUpNext {
         switch index {
         case 0:
-            if apn.isEmpty {
-                for info in response.info {
-                    var f = ATFields(info.line)
-                    if f.int() == 1 { _ = f.next(); self.modemAPN = f.string() }
-                }
-                return .next
-            }
-            return response.result.isSuccess ? .next
-                : .fail(BringUpFailure(step: .dataContext, reason: "the modem refused the APN (AT+CGDCONT)", hint: "--apn"))
+            let (next, modemAPN) = PDPContext.apnResult(response, apn: apn)
+            self.modemAPN = modemAPN
+            return next
         case 1:
             // `+CGACT: <cid>,<state>` per context.
             for info in response.info {
@@ -107,7 +88,7 @@ final class OneMODialect: ModemDialect {
             self.activated = true
             return .goto(.dialect(1))
         default:
-            guard let ip = QuectelDialect.cgpaddr(response.info) else {
+            guard let ip = PDPContext.address(in: response.info) else {
                 return .fail(BringUpFailure(step: .localIP, reason: "AT+CGPADDR=1 gave no address", hint: "--apn"))
             }
             return .done(localIP: ip, apn: self.modemAPN)
@@ -118,7 +99,7 @@ final class OneMODialect: ModemDialect {
 
     func open(_ id: ModemSocketID, _ proto: SocketProtocol, host: String, port: UInt16,
               now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state == .free else { throw .wrongState }
+        guard let s = self.sockets[id], s.state == .free else { throw .wrongState }
         let mode = proto == .tcp ? 2 : 3
         let setup: [ATCommandLine]
         let line: ATCommandLine
@@ -136,7 +117,7 @@ final class OneMODialect: ModemDialect {
             try self.driver.enqueue(ATCommand(l, tag: .setting("MIPCFG"), timeout: self.quick), now: now)
         }
         try self.driver.enqueue(ATCommand(line, tag: .open(id), timeout: self.quick), now: now)
-        self.update(id) {
+        self.sockets.update(id) {
             $0 = Socket()
             $0.state = .opening(deadline: now + .seconds(75))
             $0.proto = proto
@@ -144,7 +125,7 @@ final class OneMODialect: ModemDialect {
     }
 
     func send(_ id: ModemSocketID, _ bytes: ArraySlice<UInt8>, now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state == .open, !s.sendPending else { throw .wrongState }
+        guard let s = self.sockets[id], s.state == .open, !s.sendPending else { throw .wrongState }
         let chunk = bytes.prefix(self.model.capabilities.maxSend)
         let command: ATCommand<DriverOp>
         if self.hexSend {
@@ -171,11 +152,11 @@ final class OneMODialect: ModemDialect {
                                 payload: [chunk])
         }
         try self.driver.enqueue(command, now: now)
-        self.update(id) { $0.sendPending = true }
+        self.sockets.update(id) { $0.sendPending = true }
     }
 
     func read(_ id: ModemSocketID, max: Int, now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state == .open || s.state == .peerClosed, !s.readPending else {
+        guard let s = self.sockets[id], s.state == .open || s.state == .peerClosed, !s.readPending else {
             throw .wrongState
         }
         // TCP reads bytes; UDP reads packets (one datagram per read keeps its boundary).
@@ -183,16 +164,16 @@ final class OneMODialect: ModemDialect {
         guard let line = try? ATCommandLine("AT+MIPRD", [.int(id.rawValue), .int(amount)]) else { throw .unsafeArgument }
         try self.driver.enqueue(ATCommand(line, tag: .read(id, max), timeout: self.quick, infoPrefixes: ["+MIPRD:"]),
                                 now: now)
-        self.update(id) { $0.readPending = true }
+        self.sockets.update(id) { $0.readPending = true }
     }
 
     func close(_ id: ModemSocketID, now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state != .free else { throw .wrongState }
+        guard let s = self.sockets[id], s.state != .free else { throw .wrongState }
         if case .closing = s.state { throw .wrongState }
         guard let line = try? ATCommandLine("AT+MIPCLOSE", [.int(id.rawValue)]) else { throw .unsafeArgument }
         try self.driver.enqueue(ATCommand(line, tag: .close(id), timeout: self.quick), now: now)
         // `OK` now, `+MIPCLOSE: <id>[,<ret>]` when done (manual §3.4); MSL is 5.5 s on NB.
-        self.update(id) { $0.state = .closing(deadline: now + .seconds(15)) }
+        self.sockets.update(id) { $0.state = .closing(deadline: now + .seconds(15)) }
     }
 
     func resolve(_ host: String, now: Instant) throws(ModemError) {
@@ -221,11 +202,18 @@ final class OneMODialect: ModemDialect {
         switch response.tag {
         case .open(let id):
             if !response.result.isSuccess {
-                self.update(id) { $0.state = .free }
+                self.sockets.update(id) { $0.state = .free }
                 self.driver.emit(.opened(id, ModemError(response.result)))
             }
         case .send(let id, let count):
-            self.update(id) { $0.sendPending = false }
+            self.sockets.update(id) { $0.sendPending = false }
+            // The manual defines no "buffer full" answer for MIPSEND; a full stack buffer
+            // shows as `+CME ERROR: 560` (SOCKET write error, manual §12) with the socket
+            // still up (no "disconn"): the bytes were not taken, so it is "try later".
+            if response.result == .cmeError(560) {
+                self.driver.emit(.sendBusy(id))
+                return
+            }
             guard response.result == .ok else {
                 self.driver.emit(.sendFailed(id, ModemError(response.result)))
                 return
@@ -239,7 +227,7 @@ final class OneMODialect: ModemDialect {
             }
             self.driver.emit(accepted > 0 ? .sendAccepted(id, accepted) : .sendBusy(id))
         case .read(let id, _):
-            self.update(id) { $0.readPending = false }
+            self.sockets.update(id) { $0.readPending = false }
             // `+MIPRD: <id>,<unread>,<data_len>,<data>`; only OK when nothing is buffered.
             var data: [UInt8] = []
             var more = false
@@ -256,7 +244,7 @@ final class OneMODialect: ModemDialect {
         case .close(let id):
             if !response.result.isSuccess {
                 // Refused (already released): the id is free either way.
-                self.update(id) { $0 = Socket() }
+                self.sockets.reset(id)
                 self.driver.emit(.closed(id))
             }
         case .resolve(let host):
@@ -296,14 +284,14 @@ final class OneMODialect: ModemDialect {
             var f = ATFields(line)
             guard let n = f.int(), let result = f.int() else { return false }
             let id = ModemSocketID(n)
-            guard let s = self.socket(id), case .opening = s.state else { return true }
+            guard let s = self.sockets[id], case .opening = s.state else { return true }
             if result == 0 {
-                self.update(id) { $0.state = .open }
+                self.sockets.update(id) { $0.state = .open }
                 self.driver.emit(.opened(id, nil))
             } else {
                 // NB models say 1, Cat-1 a 55x code (manual §3.3). With autofree 1 the id
                 // must still be released.
-                self.update(id) { $0.state = .free }
+                self.sockets.update(id) { $0.state = .free }
                 if let l = try? ATCommandLine("AT+MIPCLOSE", [.int(n)]) {
                     try? self.driver.enqueue(ATCommand(l, tag: .setting("MIPCLOSE after failed open"),
                                                        timeout: self.quick), now: now)
@@ -316,8 +304,8 @@ final class OneMODialect: ModemDialect {
             var f = ATFields(line)
             guard let n = f.int() else { return false }
             let id = ModemSocketID(n)
-            if let s = self.socket(id), case .closing = s.state {
-                self.update(id) { $0 = Socket() }
+            if let s = self.sockets[id], case .closing = s.state {
+                self.sockets.reset(id)
                 self.driver.emit(.closed(id))
             }
             return true
@@ -333,8 +321,8 @@ final class OneMODialect: ModemDialect {
             case "disconn":
                 // `<connect_state>` 1 server closed, 2 error, 3 PDP deactivated.
                 let state = f.int() ?? 2
-                if let s = self.socket(id), s.state == .open {
-                    self.update(id) { $0.state = .peerClosed }
+                if let s = self.sockets[id], s.state == .open {
+                    self.sockets.update(id) { $0.state = .peerClosed }
                     self.driver.emit(.closedByPeer(id))
                 }
                 if state == 3 { self.driver.lost() }
@@ -397,9 +385,9 @@ final class OneMODialect: ModemDialect {
 
     var nextDeadline: Instant? {
         var times = self.dns.map(\.deadline)
-        for s in self.sockets {
-            switch s.state {
-            case .opening(let d), .closing(let d): times.append(d)
+        for id in self.sockets.ids {
+            switch self.sockets[id]?.state {
+            case .opening(let d)?, .closing(let d)?: times.append(d)
             default: break
             }
         }
@@ -407,15 +395,15 @@ final class OneMODialect: ModemDialect {
     }
 
     func tick(now: Instant) {
-        for i in self.sockets.indices {
-            switch self.sockets[i].state {
-            case .opening(let d) where now >= d:
-                self.sockets[i].state = .free
-                self.driver.emit(.opened(ModemSocketID(i), .timedOut))
-            case .closing(let d) where now >= d:
+        for id in self.sockets.ids {
+            switch self.sockets[id]?.state {
+            case .opening(let d)? where now >= d:
+                self.sockets.reset(id)
+                self.driver.emit(.opened(id, .timedOut))
+            case .closing(let d)? where now >= d:
                 // No +MIPCLOSE: the manual does not promise one after every close (§15 #21).
-                self.sockets[i] = Socket()
-                self.driver.emit(.closed(ModemSocketID(i)))
+                self.sockets.reset(id)
+                self.driver.emit(.closed(id))
             default:
                 break
             }
@@ -427,7 +415,7 @@ final class OneMODialect: ModemDialect {
     }
 
     func resetSockets() {
-        for i in self.sockets.indices { self.sockets[i] = Socket() }
+        self.sockets.resetAll()
         self.dns.removeAll()
         self.pings.removeAll()
         self.activated = false

@@ -34,7 +34,7 @@ final class QuectelDialect: ModemDialect {
 
     let model: ModemModel
     unowned let driver: ATModemDriver
-    private var sockets: [Socket]
+    private var sockets: SocketTable<Socket>
     private var dns: [PendingDNS] = []
     private var pings: [PendingPing] = []
     /// BC: the address of the last `+IP:` URC (BC §2.3.1 note 4).
@@ -50,21 +50,12 @@ final class QuectelDialect: ModemDialect {
     init(model: ModemModel, driver: ATModemDriver) {
         self.model = model
         self.driver = driver
-        self.sockets = Array(repeating: Socket(), count: model.capabilities.socketCount)
+        self.sockets = SocketTable(count: model.capabilities.socketCount, empty: Socket())
     }
 
     /// EC gives most commands no maximum ("/"); BC gives 300 ms. A few seconds cover a
     /// busy UART without hiding a dead modem.
     private var quick: Duration { self.isNB ? .seconds(3) : .seconds(5) }
-
-    private func socket(_ id: ModemSocketID) -> Socket? {
-        self.sockets.indices.contains(id.rawValue) ? self.sockets[id.rawValue] : nil
-    }
-
-    private func update(_ id: ModemSocketID, _ change: (inout Socket) -> Void) {
-        guard self.sockets.indices.contains(id.rawValue) else { return }
-        change(&self.sockets[id.rawValue])
-    }
 
     // MARK: bring-up
 
@@ -79,12 +70,7 @@ final class QuectelDialect: ModemDialect {
             // note 4), which a host that starts later has missed. The TS 27.007 commands
             // (CGDCONT, CGPADDR, CGACT) cover that case.
             switch index {
-            case 0:
-                if apn.isEmpty {
-                    return ATCommand(ATCommandLine("AT+CGDCONT?"), tag: tag, timeout: quick, infoPrefixes: ["+CGDCONT:"])
-                }
-                guard let line = try? ATCommandLine("AT+CGDCONT", [.int(1), .quoted("IP"), .quoted(apn)]) else { return nil }
-                return ATCommand(line, tag: tag, timeout: quick)
+            case 0: return PDPContext.apnCommand(apn, tag: tag, timeout: quick)
             case 1, 3: return ATCommand(ATCommandLine("AT+CGPADDR=1"), tag: tag, timeout: quick,
                                         infoPrefixes: ["+CGPADDR:"])
             case 2: return ATCommand(ATCommandLine("AT+CGACT=1,1"), tag: tag, timeout: min(limits.dataContext, .seconds(150)))
@@ -123,15 +109,11 @@ final class QuectelDialect: ModemDialect {
         if self.isNB {
             switch index {
             case 0:
-                if apn.isEmpty {
-                    self.modemAPN = Self.cgdcontAPN(response.info)
-                    return .next
-                }
-                return response.result.isSuccess ? .next
-                    : .fail(BringUpFailure(step: .dataContext, reason: "the modem refused the APN (AT+CGDCONT)",
-                                           hint: "--apn"))
+                let (next, modemAPN) = PDPContext.apnResult(response, apn: apn)
+                self.modemAPN = modemAPN
+                return next
             case 1, 3:
-                if let ip = Self.cgpaddr(response.info) ?? self.announcedIP {
+                if let ip = PDPContext.address(in: response.info) ?? self.announcedIP {
                     self.announcedIP = ip
                     return .goto(.dialect(4))
                 }
@@ -188,33 +170,11 @@ final class QuectelDialect: ModemDialect {
         }
     }
 
-    /// The APN of context 1 in `+CGDCONT: 1,"IP","<apn>",...` lines.
-    static func cgdcontAPN(_ info: [ATInfo]) -> String? {
-        for i in info {
-            var f = ATFields(i.line)
-            if f.int() == 1 {
-                _ = f.next()
-                return f.string()
-            }
-        }
-        return nil
-    }
-
-    /// `+CGPADDR: 1,"10.1.2.3"` or unquoted.
-    static func cgpaddr(_ info: [ATInfo]) -> String? {
-        for i in info {
-            var f = ATFields(i.line)
-            _ = f.int()
-            if let ip = f.string(), !ip.isEmpty, ip != "0.0.0.0" { return ip }
-        }
-        return nil
-    }
-
     // MARK: requests
 
     func open(_ id: ModemSocketID, _ proto: SocketProtocol, host: String, port: UInt16,
               now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state == .free else { throw .wrongState }
+        guard let s = self.sockets[id], s.state == .free else { throw .wrongState }
         let service: ATCommandLine.Argument = proto == .tcp ? .quoted("TCP") : .quoted("UDP")
         // EC §2.4.7 / BC §2.3.1: context 1, local port 0 (auto), access mode 0 (buffer).
         let line: ATCommandLine
@@ -225,7 +185,7 @@ final class QuectelDialect: ModemDialect {
         try self.driver.enqueue(ATCommand(line, tag: .open(id), timeout: self.quick), now: now)
         // EC: wait 150 s for +QIOPEN, BC: 60 s (BC §2.3.1 note 2).
         let wait: Duration = self.isNB ? .seconds(60) : .seconds(150)
-        self.update(id) {
+        self.sockets.update(id) {
             $0.state = .opening(deadline: now + wait)
             $0.proto = proto
             $0.sendPending = false
@@ -234,7 +194,7 @@ final class QuectelDialect: ModemDialect {
     }
 
     func send(_ id: ModemSocketID, _ bytes: ArraySlice<UInt8>, now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state == .open else { throw .wrongState }
+        guard let s = self.sockets[id], s.state == .open else { throw .wrongState }
         guard !s.sendPending else { throw .wrongState }
         let chunk = bytes.prefix(self.model.capabilities.maxSend)
         // Fixed-length data mode: exactly `len` bytes after `>`, no terminator, so the payload
@@ -250,20 +210,20 @@ final class QuectelDialect: ModemDialect {
         ]
         try self.driver.enqueue(ATCommand(line, tag: .send(id, chunk.count), timeout: .seconds(15),
                                           finals: finals, payload: [chunk]), now: now)
-        self.update(id) { $0.sendPending = true }
+        self.sockets.update(id) { $0.sendPending = true }
     }
 
     func read(_ id: ModemSocketID, max: Int, now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state == .open || s.state == .peerClosed else { throw .wrongState }
+        guard let s = self.sockets[id], s.state == .open || s.state == .peerClosed else { throw .wrongState }
         guard !s.readPending else { throw .wrongState }
         guard let line = try? ATCommandLine("AT+QIRD", [.int(id.rawValue), .int(max)]) else { throw .unsafeArgument }
         try self.driver.enqueue(ATCommand(line, tag: .read(id, max), timeout: self.quick,
                                           infoPrefixes: ["+QIRD:"]), now: now)
-        self.update(id) { $0.readPending = true }
+        self.sockets.update(id) { $0.readPending = true }
     }
 
     func close(_ id: ModemSocketID, now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state != .free, s.state != .closing else { throw .wrongState }
+        guard let s = self.sockets[id], s.state != .free, s.state != .closing else { throw .wrongState }
         guard let line = try? ATCommandLine("AT+QICLOSE", [.int(id.rawValue)]) else { throw .unsafeArgument }
         // EC §2.4.8: up to 10 s (the FIN wait); BC §2.3.2: OK, then CLOSE OK.
         let finals: [ATFinalRule] = self.isNB
@@ -271,7 +231,7 @@ final class QuectelDialect: ModemDialect {
                .prefix("+CME ERROR:", .cmeError(-1))]
             : ATFinalRule.standard
         try self.driver.enqueue(ATCommand(line, tag: .close(id), timeout: .seconds(12), finals: finals), now: now)
-        self.update(id) { $0.state = .closing }
+        self.sockets.update(id) { $0.state = .closing }
     }
 
     func resolve(_ host: String, now: Instant) throws(ModemError) {
@@ -301,11 +261,11 @@ final class QuectelDialect: ModemDialect {
         switch response.tag {
         case .open(let id):
             if !response.result.isSuccess {
-                self.update(id) { $0.state = .free }
+                self.sockets.update(id) { $0.state = .free }
                 self.driver.emit(.opened(id, ModemError(response.result)))
             }
         case .send(let id, let count):
-            self.update(id) { $0.sendPending = false }
+            self.sockets.update(id) { $0.sendPending = false }
             switch response.result {
             case .sendOK: self.driver.emit(.sendAccepted(id, count))
             // EC §2.4.10: SEND FAIL = the send buffer is full; retrying is allowed.
@@ -313,13 +273,13 @@ final class QuectelDialect: ModemDialect {
             default: self.driver.emit(.sendFailed(id, ModemError(response.result)))
             }
         case .read(let id, _):
-            self.update(id) { $0.readPending = false }
+            self.sockets.update(id) { $0.readPending = false }
             let data = response.result == .ok ? response.info.compactMap(\.payload).first ?? [] : []
             self.driver.emit(.received(id, data))
             // No new "recv" URC until the buffer is read empty (EC §2.4.11): ask again.
             if !data.isEmpty { self.driver.emit(.dataReady(id)) }
         case .close(let id):
-            self.update(id) { $0.state = .free; $0.sendPending = false; $0.readPending = false }
+            self.sockets.update(id) { $0.state = .free; $0.sendPending = false; $0.readPending = false }
             self.driver.emit(.closed(id))
         case .resolve(let host):
             if !response.result.isSuccess, let i = self.dns.firstIndex(where: { $0.host == host }) {
@@ -374,8 +334,8 @@ final class QuectelDialect: ModemDialect {
                 guard let id = f.int() else { return false }
                 let sid = ModemSocketID(id)
                 // EC close/mode 1 also reports our own close this way (EC §2.4.8).
-                guard let s = self.socket(sid), s.state == .open || s.state == .peerClosed else { return true }
-                self.update(sid) { $0.state = .peerClosed }
+                guard let s = self.sockets[sid], s.state == .open || s.state == .peerClosed else { return true }
+                self.sockets.update(sid) { $0.state = .peerClosed }
                 self.driver.emit(.closedByPeer(sid))
             case "pdpdeact":
                 // EC §2.5.5: the network deactivated the context; all its sockets are gone.
@@ -391,13 +351,13 @@ final class QuectelDialect: ModemDialect {
             var f = ATFields(line)
             guard let id = f.int(), let err = f.int() else { return false }
             let sid = ModemSocketID(id)
-            guard let s = self.socket(sid), case .opening = s.state else { return true }
+            guard let s = self.sockets[sid], case .opening = s.state else { return true }
             if err == 0 {
-                self.update(sid) { $0.state = .open }
+                self.sockets.update(sid) { $0.state = .open }
                 self.driver.emit(.opened(sid, nil))
             } else {
                 // BC §2.3.1 note 3: a failed open must still be closed.
-                self.update(sid) { $0.state = .free }
+                self.sockets.update(sid) { $0.state = .free }
                 self.closeQuietly(sid, now: now)
                 self.driver.emit(.opened(sid, .failed(err)))
             }
@@ -482,17 +442,17 @@ final class QuectelDialect: ModemDialect {
 
     var nextDeadline: Instant? {
         var times: [Instant] = self.dns.map(\.deadline)
-        for s in self.sockets { if case .opening(let d) = s.state { times.append(d) } }
+        for id in self.sockets.ids { if case .opening(let d) = self.sockets[id]?.state { times.append(d) } }
         return times.min()
     }
 
     func tick(now: Instant) {
-        for i in self.sockets.indices {
-            if case .opening(let d) = self.sockets[i].state, now >= d {
+        for id in self.sockets.ids {
+            if case .opening(let d) = self.sockets[id]?.state, now >= d {
                 // EC §2.4.7: no +QIOPEN within 150 s → close it.
-                self.sockets[i].state = .free
-                self.closeQuietly(ModemSocketID(i), now: now)
-                self.driver.emit(.opened(ModemSocketID(i), .timedOut))
+                self.sockets.reset(id)
+                self.closeQuietly(id, now: now)
+                self.driver.emit(.opened(id, .timedOut))
             }
         }
         while let p = self.dns.first, now >= p.deadline {
@@ -502,7 +462,7 @@ final class QuectelDialect: ModemDialect {
     }
 
     func resetSockets() {
-        for i in self.sockets.indices { self.sockets[i] = Socket() }
+        self.sockets.resetAll()
         for p in self.dns { self.driver.emit(.dnsResult(host: p.host, addresses: [], error: .aborted)) }
         self.dns.removeAll()
         self.pings.removeAll()

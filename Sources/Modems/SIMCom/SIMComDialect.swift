@@ -22,7 +22,7 @@ final class SIMComDialect: ModemDialect {
 
     let model: ModemModel
     unowned let driver: ATModemDriver
-    private var sockets: [Socket]
+    private var sockets: SocketTable<Socket>
     private var waitingForNetopen = false
     private var localIP = ""
     private var modemAPN: String?
@@ -30,22 +30,13 @@ final class SIMComDialect: ModemDialect {
     init(model: ModemModel, driver: ATModemDriver) {
         self.model = model
         self.driver = driver
-        self.sockets = Array(repeating: Socket(), count: model.capabilities.socketCount)
+        self.sockets = SocketTable(count: model.capabilities.socketCount, empty: Socket())
     }
 
     /// Note §2: 9000 ms for the commands without their own limit.
     private let quick: Duration = .seconds(9)
     /// Note §2: NETOPEN, CIPOPEN, CIPSEND, CIPCLOSE default to 120000 ms (AT+CIPTIMEOUT).
     private let slow: Duration = .seconds(120)
-
-    private func socket(_ id: ModemSocketID) -> Socket? {
-        self.sockets.indices.contains(id.rawValue) ? self.sockets[id.rawValue] : nil
-    }
-
-    private func update(_ id: ModemSocketID, _ change: (inout Socket) -> Void) {
-        guard self.sockets.indices.contains(id.rawValue) else { return }
-        change(&self.sockets[id.rawValue])
-    }
 
     // MARK: bring-up (note §3.1)
 
@@ -54,11 +45,7 @@ final class SIMComDialect: ModemDialect {
         let quick = min(self.quick, limits.commandCeiling)
         switch index {
         case 0:
-            if apn.isEmpty {
-                return ATCommand(ATCommandLine("AT+CGDCONT?"), tag: tag, timeout: quick, infoPrefixes: ["+CGDCONT:"])
-            }
-            guard let line = try? ATCommandLine("AT+CGDCONT", [.int(1), .quoted("IP"), .quoted(apn)]) else { return nil }
-            return ATCommand(line, tag: tag, timeout: quick)
+            return PDPContext.apnCommand(apn, tag: tag, timeout: quick)
         case 1:
             return ATCommand(ATCommandLine("AT+NETOPEN?"), tag: tag, timeout: quick, infoPrefixes: ["+NETOPEN:"])
         case 2:
@@ -69,6 +56,10 @@ final class SIMComDialect: ModemDialect {
             // Buffer-access receive (note §2.1.5), set after NETOPEN as in the examples.
             return ATCommand(ATCommandLine("AT+CIPRXGET=1"), tag: tag, timeout: quick)
         case 4:
+            // Note §2.1.11: `+CIPSEND:` only once the peer ACKed the data. The module's buffer
+            // then never fills, and a full buffer would end the socket (cnf ≠ req, §2.1.4).
+            return ATCommand(ATCommandLine("AT+CIPSENDMODE=1"), tag: tag, timeout: quick)
+        case 5:
             return ATCommand(ATCommandLine("AT+IPADDR"), tag: tag, timeout: quick, infoPrefixes: ["+IPADDR:"])
         default:
             return nil
@@ -79,16 +70,9 @@ final class SIMComDialect: ModemDialect {
                        limits: BringUpLimits) -> BringUpNext {
         switch index {
         case 0:
-            if apn.isEmpty {
-                // `+CGDCONT: 1,"IP","CMNET",...`
-                for info in response.info {
-                    var f = ATFields(info.line)
-                    if f.int() == 1 { _ = f.next(); self.modemAPN = f.string() }
-                }
-                return .next
-            }
-            return response.result.isSuccess ? .next
-                : .fail(BringUpFailure(step: .dataContext, reason: "the modem refused the APN (AT+CGDCONT)", hint: "--apn"))
+            let (next, modemAPN) = PDPContext.apnResult(response, apn: apn)
+            self.modemAPN = modemAPN
+            return next
         case 1:
             for info in response.info {
                 var f = ATFields(info.line)
@@ -107,6 +91,9 @@ final class SIMComDialect: ModemDialect {
         case 3:
             return response.result.isSuccess ? .next
                 : .fail(BringUpFailure(step: .socketConfig, reason: "AT+CIPRXGET=1 refused", hint: "the firmware"))
+        case 4:
+            // Tolerated: without it sends are still correct, only riskier when the peer is slow.
+            return .next
         default:
             // `+IPADDR: 10.148.0.17`, unquoted (note §2.1.7).
             if let line = response.info.first?.line {
@@ -123,7 +110,7 @@ final class SIMComDialect: ModemDialect {
 
     func open(_ id: ModemSocketID, _ proto: SocketProtocol, host: String, port: UInt16,
               now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state == .free else { throw .wrongState }
+        guard let s = self.sockets[id], s.state == .free else { throw .wrongState }
         let line: ATCommandLine
         do {
             switch proto {
@@ -138,7 +125,7 @@ final class SIMComDialect: ModemDialect {
         // +CIPOPEN: <l>,<err> then ERROR, or +IP ERROR: ... ERROR.
         try self.driver.enqueue(ATCommand(line, tag: .open(id), timeout: self.slow,
                                           infoPrefixes: ["+CIPOPEN:", "+IP ERROR:"]), now: now)
-        self.update(id) {
+        self.sockets.update(id) {
             $0 = Socket()
             $0.state = .opening
             $0.proto = proto
@@ -148,7 +135,7 @@ final class SIMComDialect: ModemDialect {
     }
 
     func send(_ id: ModemSocketID, _ bytes: ArraySlice<UInt8>, now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state == .open, !s.sendPending else { throw .wrongState }
+        guard let s = self.sockets[id], s.state == .open, !s.sendPending else { throw .wrongState }
         let chunk = bytes.prefix(self.model.capabilities.maxSend)
         let line: ATCommandLine
         do {
@@ -166,11 +153,11 @@ final class SIMComDialect: ModemDialect {
         try self.driver.enqueue(ATCommand(line, tag: .send(id, chunk.count), timeout: self.slow,
                                           infoPrefixes: ["+CIPERROR:", "+IP ERROR:"], finals: finals,
                                           payload: [chunk]), now: now)
-        self.update(id) { $0.sendPending = true }
+        self.sockets.update(id) { $0.sendPending = true }
     }
 
     func read(_ id: ModemSocketID, max: Int, now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state == .open || s.state == .peerClosed, !s.readPending else {
+        guard let s = self.sockets[id], s.state == .open || s.state == .peerClosed, !s.readPending else {
             throw .wrongState
         }
         guard let line = try? ATCommandLine("AT+CIPRXGET", [.int(2), .int(id.rawValue), .int(max)]) else {
@@ -179,11 +166,11 @@ final class SIMComDialect: ModemDialect {
         // Note §2.1.5: 8 s.
         try self.driver.enqueue(ATCommand(line, tag: .read(id, max), timeout: .seconds(8),
                                           infoPrefixes: ["+CIPRXGET:", "+IP ERROR:"]), now: now)
-        self.update(id) { $0.readPending = true }
+        self.sockets.update(id) { $0.readPending = true }
     }
 
     func close(_ id: ModemSocketID, now: Instant) throws(ModemError) {
-        guard let s = self.socket(id), s.state != .free, s.state != .closing else { throw .wrongState }
+        guard let s = self.sockets[id], s.state != .free, s.state != .closing else { throw .wrongState }
         guard let line = try? ATCommandLine("AT+CIPCLOSE", [.int(id.rawValue)]) else { throw .unsafeArgument }
         // Note §2.1.6: TCP `OK` then `+CIPCLOSE: <l>,<err>`; UDP `+CIPCLOSE: <l>,0` then `OK`;
         // failure `+CIPCLOSE: <l>,<err>` then `ERROR`.
@@ -194,7 +181,7 @@ final class SIMComDialect: ModemDialect {
             : ATFinalRule.standard
         try self.driver.enqueue(ATCommand(line, tag: .close(id), timeout: self.slow, infoPrefixes: ["+CIPCLOSE:"],
                                           finals: finals), now: now)
-        self.update(id) { $0.state = .closing }
+        self.sockets.update(id) { $0.state = .closing }
     }
 
     func resolve(_ host: String, now: Instant) throws(ModemError) {
@@ -220,35 +207,44 @@ final class SIMComDialect: ModemDialect {
         switch response.tag {
         case .open(let id):
             guard response.result == .ok else {
-                self.update(id) { $0.state = .free }
-                let err = response.info.compactMap { Self.linkResult($0.line, prefix: "+CIPOPEN:") }.first
-                self.driver.emit(.opened(id, err.map { ModemError.failed($0.1) } ?? ModemError(response.result)))
+                var own: Int?
+                for (link, err) in response.info.compactMap({ Self.linkResult($0.line, prefix: "+CIPOPEN:") }) {
+                    if link == id.rawValue { own = err } else { self.openResult(ModemSocketID(link), err) }
+                }
+                self.sockets.update(id) { $0.state = .free }
+                self.driver.emit(.opened(id, own.map { ModemError.failed($0) } ?? ModemError(response.result)))
                 return
             }
-            // UDP answers before OK; TCP's result is a URC still to come.
-            if let (_, err) = response.info.compactMap({ Self.linkResult($0.line, prefix: "+CIPOPEN:") }).first {
-                self.openResult(id, err)
+            // UDP answers before OK; TCP's result is a URC still to come. A `+CIPOPEN:` line
+            // seen while this command was in flight may also be another link's URC: each
+            // line goes to the link it names.
+            for (link, err) in response.info.compactMap({ Self.linkResult($0.line, prefix: "+CIPOPEN:") }) {
+                self.openResult(ModemSocketID(link), err)
             }
         case .send(let id, let count):
-            self.update(id) { $0.sendPending = false }
+            self.sockets.update(id) { $0.sendPending = false }
             guard response.result == .custom("CIPSEND") else {
                 self.driver.emit(.sendFailed(id, ModemError(response.result)))
                 return
             }
-            // `+CIPSEND: <l>,<req>,<cnf>`: cnf 0 = buffer or window full, -1 = link broken.
+            // `+CIPSEND: <l>,<req>,<cnf>`: cnf 0 = the module's buffer or the peer's window is
+            // full, -1 = link broken; and "if cnf ≠ req the socket cannot be used any more"
+            // (note §2.1.4). So a short or zero confirmation is not "try later" on this
+            // modem: the accepted bytes are reported, then the socket is given up.
             var f = ATFields(response.finalLine)
             _ = f.int()
             let requested = f.int() ?? count
             let confirmed = f.int() ?? -1
-            if confirmed > 0 {
-                self.driver.emit(.sendAccepted(id, min(confirmed, requested)))
-            } else if confirmed == 0 {
-                self.driver.emit(.sendBusy(id))
-            } else {
-                self.driver.emit(.sendFailed(id, .failed(confirmed)))
+            if confirmed > 0 { self.driver.emit(.sendAccepted(id, min(confirmed, requested))) }
+            if confirmed < requested {
+                if confirmed <= 0 { self.driver.emit(.sendFailed(id, .failed(confirmed))) }
+                if let s = self.sockets[id], s.state == .open {
+                    self.sockets.update(id) { $0.state = .peerClosed }
+                    self.driver.emit(.closedByPeer(id))
+                }
             }
         case .read(let id, _):
-            self.update(id) { $0.readPending = false }
+            self.sockets.update(id) { $0.readPending = false }
             var data: [UInt8] = []
             var more = false
             for info in response.info where info.line.hasPrefix("+CIPRXGET:") {
@@ -270,7 +266,7 @@ final class SIMComDialect: ModemDialect {
             self.driver.emit(.received(id, data))
             if more { self.driver.emit(.dataReady(id)) }
         case .close(let id):
-            self.update(id) { $0 = Socket() }
+            self.sockets.reset(id)
             self.driver.emit(.closed(id))
         case .resolve(let host):
             // `+CDNSGIP: 1,"<name>","<ip>"` or `+CDNSGIP: 0,<code>` then ERROR.
@@ -317,12 +313,12 @@ final class SIMComDialect: ModemDialect {
     }
 
     private func openResult(_ id: ModemSocketID, _ err: Int) {
-        guard let s = self.socket(id), s.state == .opening else { return }
+        guard let s = self.sockets[id], s.state == .opening else { return }
         if err == 0 {
-            self.update(id) { $0.state = .open }
+            self.sockets.update(id) { $0.state = .open }
             self.driver.emit(.opened(id, nil))
         } else {
-            self.update(id) { $0.state = .free }
+            self.sockets.update(id) { $0.state = .free }
             self.driver.emit(.opened(id, .failed(err)))
         }
     }
@@ -344,8 +340,8 @@ final class SIMComDialect: ModemDialect {
             var f = ATFields(line)
             guard let l = f.int() else { return false }
             let id = ModemSocketID(l)
-            if let s = self.socket(id), s.state == .open {
-                self.update(id) { $0.state = .peerClosed }
+            if let s = self.sockets[id], s.state == .open {
+                self.sockets.update(id) { $0.state = .peerClosed }
                 self.driver.emit(.closedByPeer(id))
             }
             return true
@@ -377,7 +373,7 @@ final class SIMComDialect: ModemDialect {
     func tick(now: Instant) {}
 
     func resetSockets() {
-        for i in self.sockets.indices { self.sockets[i] = Socket() }
+        self.sockets.resetAll()
         self.waitingForNetopen = false
     }
 

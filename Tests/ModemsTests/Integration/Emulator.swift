@@ -49,10 +49,18 @@ final class EmulatedModem {
     let ptyPath: String
     let controlPath: String
 
-    init(model: String, baud: Int = 921_600, extra: [String] = []) throws {
+    /// `baud` nil: unthrottled (the emulator's default), so the tests measure the driver,
+    /// not a simulated UART.
+    init(model: String, baud: Int? = nil, extra: [String] = []) throws {
         self.controlPath = NSTemporaryDirectory() + "t2m-sim-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         self.process.executableURL = URL(fileURLWithPath: EmulatorBinary.simPath)
-        self.process.arguments = ["--model", model, "--baud", String(baud), "--seed", "1", "--control", self.controlPath] + extra
+        var arguments = ["--model", model, "--seed", "1", "--control", self.controlPath]
+        if let baud { arguments += ["--baud", String(baud)] }
+        // TUN2MODEM_SIM_TRANSCRIPTS=DIR keeps the emulator's byte log of each run, for debugging.
+        if let dir = ProcessInfo.processInfo.environment["TUN2MODEM_SIM_TRANSCRIPTS"] {
+            arguments += ["--transcript", "\(dir)/\(model)-\(getpid())-\(UInt16.random(in: 0...UInt16.max)).txt"]
+        }
+        self.process.arguments = arguments + extra
         let out = Pipe()
         self.process.standardOutput = out
         try self.process.run()

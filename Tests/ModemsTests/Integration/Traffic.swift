@@ -91,7 +91,7 @@ final class Traffic {
         let now = MonotonicClock.now()
         for (s, data) in self.toSend {
             let offset = self.sent[s, default: 0]
-            guard offset < data.count, !self.sending.contains(s) else { continue }
+            guard offset < data.count, !self.sending.contains(s), !self.peerClosed.contains(s) else { continue }
             if let at = self.retryAt[s], at > now { continue }
             do {
                 try self.driver.send(s, data[offset...], now: now)

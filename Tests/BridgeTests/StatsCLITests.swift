@@ -32,6 +32,7 @@ import Sys
         let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         #expect(bound == 0)
         close(fd)
+        defer { unlink(path) }
         let r = try runProgram(builtExecutable("tun2modem"), ["status", "--socket", path])
         #expect(r.status == 69)
         #expect(r.err.contains("the daemon is not running: cannot connect to \(path) (Connection refused)"))

@@ -31,13 +31,17 @@ import Sys
     }
 
     @Test func socketFileHasMode0660InACreatedDirectoryAndGoesAway() throws {
-        let path = temporarySocketPath("mode")
+        // Two directory levels that do not exist yet: the server makes both.
+        let top = "/tmp/t2m-stats-tests/mode-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let path = top + "/run/stats.sock"
+        defer { try? FileManager.default.removeItem(atPath: top) }
         var status = stat()
         do {
             let server = try StatsServer(path: path)
             #expect(stat(path, &status) == 0)
             #expect(status.st_mode & 0o777 == 0o660)
             #expect(status.st_mode & S_IFMT == S_IFSOCK)
+            #expect(stat(top + "/run", &status) == 0 && status.st_mode & S_IFMT == S_IFDIR)
             _ = server
         }
         #expect(stat(path, &status) == -1)

@@ -226,9 +226,10 @@ func serve(_ server: StatsServer, stats: DaemonStats, flows: [FlowRow], for limi
     return done()
 }
 
-/// A fresh socket path in a fresh directory (the server creates the directory).
+/// A fresh socket path in one shared directory (the server creates it the first time and
+/// removes its socket file when it goes away, so runs leave nothing but that directory).
 func temporarySocketPath(_ tag: String) -> String {
-    "/tmp/t2m-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))/stats.sock"
+    "/tmp/t2m-stats-tests/\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
 }
 
 /// The built executable `name`, next to the test binary.

@@ -46,6 +46,7 @@ import Sys
         let lab = try Lab(prefix: OpsStatsTests.labPrefix(3))
         let log = "/tmp/\(lab.prefix).log"
         let socket = "/tmp/\(lab.prefix)/stats.sock"
+        defer { unlink(log); rmdir("/tmp/\(lab.prefix)") }
         let daemon = try lab.spawn("app", ["env", "NOTIFY_SOCKET=\(notify.path)", "WATCHDOG_USEC=1000000", "INVOCATION_ID=\(lab.prefix)",
                                            OpsStatsTests.builtTun2modem(), "run", "--sim", "EC600E", "--sim-netns", lab.net,
                                            "--stats-socket", socket], log: log)
@@ -89,6 +90,7 @@ import Sys
         let log = "/tmp/\(lab.prefix).log"
         let socket = "/tmp/\(lab.prefix)/stats.sock"
         let config = "/tmp/\(lab.prefix).conf"
+        defer { unlink(log); rmdir("/tmp/\(lab.prefix)") }
         try "# test\nlog-level = notice\nmtu = 1500\n".write(toFile: config, atomically: true, encoding: .utf8)
         defer { unlink(config) }
         let daemon = try lab.spawn("app", [OpsStatsTests.builtTun2modem(), "run", "--config", config, "--sim", "EC600E",

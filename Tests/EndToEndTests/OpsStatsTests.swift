@@ -82,6 +82,8 @@ import Sys
             try? self.process.send(.terminate)
             _ = try? self.process.wait()
             try? FileManager.default.removeItem(atPath: (self.socket as NSString).deletingLastPathComponent)
+            // Failed expectations quote the log; nothing needs it afterwards.
+            try? FileManager.default.removeItem(atPath: self.log)
         }
 
         var logText: String { (try? String(contentsOfFile: self.log, encoding: .utf8)) ?? "" }
@@ -106,7 +108,7 @@ import Sys
         let n = 100_000
         let clientLog = "/tmp/\(d.lab.prefix)-client.log"
         let client = try d.lab.spawn("app", ["python3", "-c", Self.echoClient, String(n), fifo], log: clientLog)
-        defer { _ = try? client.wait() }
+        defer { _ = try? client.wait(); unlink(clientLog) }
         let echoed = Lab.waitFor(.seconds(120)) { ((try? String(contentsOfFile: clientLog, encoding: .utf8)) ?? "").contains("echoed") }
         let line = ((try? String(contentsOfFile: clientLog, encoding: .utf8)) ?? "").split(separator: "\n").first.map(String.init) ?? ""
         try #require(echoed, "no echo: \(line) \(d.logText)")

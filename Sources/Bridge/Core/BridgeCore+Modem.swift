@@ -439,6 +439,17 @@ extension BridgeCore {
                     self.freeSocket(socket, now: now)
                     continue
                 }
+                if slot.phase == .opening, state == .connected, !firstCheck {
+                    // The open's answer was lost (a SIM7028 +CIPOPEN URC once went to the
+                    // wrong link): only our open can have connected it, since a socket is
+                    // granted again only after its close was answered. Without this the
+                    // app's SYN waits for the endpoint's 130 s open timeout and the socket
+                    // stays 'opening' for the daemon's life.
+                    self.counters.openAnswersLost += 1
+                    self.log.warning("modem", "socket \(socket) is connected but its open was never answered; taking it as opened")
+                    self.opened(socket, error: nil, now: now)
+                    continue
+                }
                 guard slot.phase == .open, slot.sending == nil, !slot.reading else { continue }
                 switch state {
                 case .closed:

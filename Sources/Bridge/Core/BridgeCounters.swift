@@ -42,6 +42,8 @@ public struct BridgeCounters: Sendable, Equatable {
     public var socketsLostByReconcile = 0
     /// Opens the modem never answered, found connected by a reconcile and taken as opened.
     public var openAnswersLost = 0
+    /// Reads tried without a data-ready notice, in case the modem held it back.
+    public var dataProbes = 0
     public var dnsQueries = 0
     public var pings = 0
     public var udpSessionsOpened = 0

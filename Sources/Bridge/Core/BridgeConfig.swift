@@ -21,6 +21,12 @@ public struct BridgeConfig: Sendable {
     public var halfCloseLinger: Duration
     /// After `SEND FAIL` (the modem's buffer is full), the pause before sending again.
     public var sendBusyPause: Duration
+    /// After a flow's bytes went out and it has nothing more to send, how long the bridge
+    /// waits for the modem's data-ready notice before reading anyway (then twice as long,
+    /// `dataProbes` times in all). Modems hold URCs back (while a command runs, or for a
+    /// while at random in tun2modem-sim), and a held notice must not hold up the answer.
+    public var dataProbeDelay: Duration
+    public var dataProbes: Int
     /// Bring-up retries back off from the first to the last of these.
     public var bringUpBackoff: [Duration]
     /// How long bring-up may wait at its slow steps.
@@ -30,6 +36,7 @@ public struct BridgeConfig: Sendable {
                 tcpBufferBudget: Int = 32 << 20, admissionQueueLimit: Int = 256,
                 admissionTimeout: Duration = .seconds(30), reconcileInterval: Duration = .seconds(30),
                 halfCloseLinger: Duration = .seconds(1), sendBusyPause: Duration = .milliseconds(100),
+                dataProbeDelay: Duration = .milliseconds(50), dataProbes: Int = 3,
                 bringUpBackoff: [Duration] = [.seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30)],
                 bringUpLimits: BringUpLimits = BringUpLimits()) {
         self.apn = apn
@@ -41,6 +48,8 @@ public struct BridgeConfig: Sendable {
         self.reconcileInterval = reconcileInterval
         self.halfCloseLinger = halfCloseLinger
         self.sendBusyPause = sendBusyPause
+        self.dataProbeDelay = dataProbeDelay
+        self.dataProbes = max(0, dataProbes)
         self.bringUpBackoff = bringUpBackoff
         self.bringUpLimits = bringUpLimits
     }

@@ -143,6 +143,7 @@ extension BridgeCore {
             self.opened(id.rawValue, error: error, now: now)
         case .dataReady(let id):
             self.slots[id.rawValue]?.dataReady = true
+            self.slots[id.rawValue]?.probeAt = nil
         case .received(let id, let bytes):
             self.received(id.rawValue, bytes, now: now)
         case .sendAccepted(let id, let n):
@@ -263,6 +264,7 @@ extension BridgeCore {
         }
         self.counters.bytesFromModem += bytes.count
         if slot.peerClosed { slot.dataReady = true }
+        slot.probeAt = nil
         self.slots[socket] = slot
         switch slot.flow {
         case nil:
@@ -316,6 +318,7 @@ extension BridgeCore {
         case .tcp(let key)?:
             _ = self.table.withTCP(key) { $0.modemAccepted(n, now: now) }
             self.flowHasNews(.tcp(key), now: now)
+            self.expectAnswer(socket, now: now)
         case .udp(let id)?:
             self.counters.udpDatagramsToModem += 1
             if var queue = self.udpQueues[id], !queue.isEmpty {
@@ -325,6 +328,34 @@ extension BridgeCore {
             }
         case nil:
             break
+        }
+    }
+
+    /// The flow's bytes went out: an answer may follow. If its data-ready notice does not
+    /// come (held back by the modem), reads are tried at growing gaps, a few times only.
+    func expectAnswer(_ socket: Int, now: Instant) {
+        guard self.config.dataProbes > 0, var slot = self.slots[socket], slot.probeAt == nil else { return }
+        slot.probesLeft = self.config.dataProbes
+        slot.probeGap = self.config.dataProbeDelay
+        slot.probeAt = now + slot.probeGap
+        self.slots[socket] = slot
+    }
+
+    /// A probe is due: read if the socket is idle (nothing being sent or read, no notice
+    /// already pending, nothing more from the app); a busy socket needs no probe, since
+    /// the commands it runs bring any held notice out.
+    func probeIfIdle(_ slot: inout SocketSlot, now: Instant) {
+        guard let t = slot.probeAt, now >= t else { return }
+        slot.probeAt = nil
+        guard slot.phase == .open, slot.sending == nil, !slot.reading, !slot.dataReady, !slot.wantsClose,
+              let flow = slot.flow, case .tcp(let key) = flow,
+              let endpoint = self.table[key]?.tcp, endpoint.pendingForModemCount == 0 else { return }
+        self.counters.dataProbes += 1
+        slot.dataReady = true
+        slot.probesLeft -= 1
+        if slot.probesLeft > 0 {
+            slot.probeGap = slot.probeGap * 2
+            slot.probeAt = now + slot.probeGap
         }
     }
 
@@ -437,6 +468,17 @@ extension BridgeCore {
                 if slot.phase == .closing, state == .closed, !firstCheck {
                     // Our close's answer was lost; the modem has it closed: the socket is free.
                     self.freeSocket(socket, now: now)
+                    continue
+                }
+                if slot.phase == .opening, state == .connected, !firstCheck {
+                    // The open's answer was lost (a SIM7028 +CIPOPEN URC once went to the
+                    // wrong link): only our open can have connected it, since a socket is
+                    // granted again only after its close was answered. Without this the
+                    // app's SYN waits for the endpoint's 130 s open timeout and the socket
+                    // stays 'opening' for the daemon's life.
+                    self.counters.openAnswersLost += 1
+                    self.log.warning("modem", "socket \(socket) is connected but its open was never answered; taking it as opened")
+                    self.opened(socket, error: nil, now: now)
                     continue
                 }
                 guard slot.phase == .open, slot.sending == nil, !slot.reading else { continue }

@@ -170,6 +170,7 @@ public final class BridgeCore {
         for slot in self.slots.values {
             if let t = slot.sendRetryAt { times.append(t) }
             if let t = slot.lingerUntil { times.append(t) }
+            if let t = slot.probeAt { times.append(t) }
         }
         return times.min()
     }
@@ -270,6 +271,7 @@ public final class BridgeCore {
                 slot.sendRetryAt = nil
                 if let flow = slot.flow { self.ring.markReady(flow) }
             }
+            self.probeIfIdle(&slot, now: now)
             self.slots[socket] = slot
         }
     }

@@ -40,6 +40,10 @@ public struct BridgeCounters: Sendable, Equatable {
     public var leftoverSocketsClosed = 0
     /// Sockets the modem reported closed while a flow still used them.
     public var socketsLostByReconcile = 0
+    /// Opens the modem never answered, found connected by a reconcile and taken as opened.
+    public var openAnswersLost = 0
+    /// Reads tried without a data-ready notice, in case the modem held it back.
+    public var dataProbes = 0
     public var dnsQueries = 0
     public var pings = 0
     public var udpSessionsOpened = 0

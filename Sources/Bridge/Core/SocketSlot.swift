@@ -35,6 +35,12 @@ struct SocketSlot {
     var wantsClose = false
     /// The app half-closed; the socket stays open for the peer's answer until then.
     var lingerUntil: Instant?
+    /// When to read without a data-ready notice (one may be held back), and how many such
+    /// reads are left; set when the flow's bytes went out, cleared by data from the modem.
+    var probeAt: Instant?
+    var probesLeft = 0
+    /// The gap before the next probe (doubles after each).
+    var probeGap: Duration = .zero
 
     init(flow: FlowRef?) { self.flow = flow }
 }

@@ -24,12 +24,28 @@ enum EmulatorBinary {
         p.standardOutput = out
         p.standardError = out
         do { try p.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        // EOF came, so it has exited; waitUntilExit itself was seen to hang the test plan.
+        // Read to EOF with poll and a deadline: nothing here may wait without bound.
+        let data = readAll(out.fileHandleForReading.fileDescriptor, seconds: 10)
+        kill(p.processIdentifier, SIGKILL)
         let deadline = Date().addingTimeInterval(5)
         while p.isRunning && Date() < deadline { usleep(10_000) }
         return String(decoding: data, as: UTF8.self)
     }()
+
+    /// Everything readable from `fd` until EOF or `seconds` pass.
+    static func readAll(_ fd: Int32, seconds: Double) -> [UInt8] {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            var request = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&request, 1, 100) > 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        return data
+    }
 
     /// Models the emulator names in its `--help`.
     static func supports(_ model: String) -> Bool {

@@ -261,11 +261,13 @@ func runCLI(_ arguments: [String]) throws -> (Int32, String, String) {
     p.standardOutput = out
     p.standardError = err
     try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    // Probe ends within its --timeout; 90 s bounds a CLI that would not.
+    let o = EmulatorBinary.readAll(out.fileHandleForReading.fileDescriptor, seconds: 90)
+    let e = EmulatorBinary.readAll(err.fileHandleForReading.fileDescriptor, seconds: 5)
     // Both pipes are at EOF, so the CLI has exited or closed them; bounded, not waitUntilExit.
     let deadline = Date().addingTimeInterval(10)
     while p.isRunning && Date() < deadline { usleep(10_000) }
+    if p.isRunning { kill(p.processIdentifier, SIGKILL); return (-1, "", "still running") }
     return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 

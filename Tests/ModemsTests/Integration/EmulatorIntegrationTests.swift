@@ -95,7 +95,7 @@ func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
         let data = randomBytes(1 << 20, seed: 1)
         s.traffic.toSend[id] = data
         let started = MonotonicClock.now()
-        let done = try s.traffic.run(until: started + .seconds(300)) {
+        let done = try s.traffic.run(until: started + .seconds(60)) {
             s.traffic.allSent && (s.traffic.received[id]?.count ?? 0) >= data.count || !s.traffic.failures.isEmpty
         }
         print("\(model): 1 MiB each way through one socket in \(MonotonicClock.now() - started), busy \(s.traffic.busyEvents)")
@@ -116,7 +116,7 @@ func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
         let share = (1 << 20) / ids.count
         for id in ids { s.traffic.toSend[id] = randomBytes(share, seed: UInt64(id.rawValue + 10)) }
         let started = MonotonicClock.now()
-        let done = try s.traffic.run(until: started + .seconds(300)) {
+        let done = try s.traffic.run(until: started + .seconds(60)) {
             (s.traffic.allSent && ids.allSatisfy { (s.traffic.received[$0]?.count ?? 0) >= share }) || !s.traffic.failures.isEmpty
         }
         print("\(model): 1 MiB over \(ids.count) sockets in \(MonotonicClock.now() - started)")
@@ -161,7 +161,7 @@ func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
         _ = try s.traffic.run(until: MonotonicClock.now() + .seconds(10)) { s.traffic.busyEvents >= 20 }
         #expect(s.traffic.busyEvents >= 20, "no SEND FAIL storm: \(s.traffic.busyEvents) busy")
         try s.modem.control("sendfull off")
-        let done = try s.traffic.run(until: MonotonicClock.now() + .seconds(120)) {
+        let done = try s.traffic.run(until: MonotonicClock.now() + .seconds(60)) {
             s.traffic.allSent && server.bytes(of: 0).count >= data.count
         }
         #expect(done)

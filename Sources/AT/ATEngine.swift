@@ -36,6 +36,7 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     private struct InFlight: Sendable {
         var command: ATCommand<Tag>
         var deadline: Instant
+        var startedAt: Instant
         var echoSeen = false
         var prompted = false
         var info: [ATInfo] = []
@@ -135,7 +136,7 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     private mutating func dispatchIfIdle(now: Instant) {
         guard self.inFlight == nil, !self.queue.isEmpty else { return }
         let command = self.queue.removeFirst()
-        self.inFlight = InFlight(command: command, deadline: now + command.timeout)
+        self.inFlight = InFlight(command: command, deadline: now + command.timeout, startedAt: now)
         var line = command.line
         line.append(0x0D)
         self.writes.append(ATWrite(parts: [line[...]]))
@@ -148,7 +149,7 @@ public struct ATEngine<Tag: Sendable>: Sendable {
         self.framer.endPrompt()
         self.events.append(.completed(ATResponse(tag: f.command.tag, command: f.command.line, result: result, finalLine: finalLine,
                                                  intermediates: f.intermediates, info: f.info,
-                                                 prompted: f.prompted)))
+                                                 prompted: f.prompted, elapsed: now - f.startedAt)))
         self.dispatchIfIdle(now: now)
     }
 

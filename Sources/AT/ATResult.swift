@@ -106,4 +106,7 @@ public struct ATResponse<Tag: Sendable>: Sendable {
     public var info: [ATInfo]
     /// Whether the `>` prompt came (send commands).
     public var prompted: Bool
+    /// From the command's dispatch (its line queued for the serial fd) to its final result
+    /// or timeout; nil for a command abandoned before it ended (reboot, shutdown).
+    public var elapsed: Duration? = nil
 }

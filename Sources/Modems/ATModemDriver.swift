@@ -202,6 +202,10 @@ public final class ATModemDriver: ModemDriver {
         while let e = self.engine.nextEvent() {
             switch e {
             case .completed(let response):
+                if let elapsed = response.elapsed {
+                    self.emit(.commandCompleted(command: String(decoding: response.command, as: UTF8.self),
+                                                elapsed: elapsed, outcome: CommandOutcome(response.result)))
+                }
                 if case .bringUp(let stage) = response.tag {
                     self.handleBringUp(stage, response, now: now)
                 } else {
@@ -211,6 +215,7 @@ public final class ATModemDriver: ModemDriver {
                     self.handleGeneric(response, now: now)
                 }
             case .urc(let urc):
+                self.emit(.urcReceived(kind: ModemEvent.urcKind(of: urc.line)))
                 self.handleURC(urc, now: now)
             }
         }

@@ -1,3 +1,4 @@
+import AT
 /// Steps of bringing the data connection up, in order; a failure names the step.
 public enum BringUpStep: String, Sendable, Equatable {
     /// `AT` answers `OK` (the line, the baud and the modem are alive).
@@ -89,4 +90,50 @@ public enum ModemEvent: Sendable, Equatable {
     case modemRebooted
     /// A command got no final result within its timeout (text of the command).
     case commandTimedOut(String)
+    /// A command ended: its text, the time from dispatch to its final line, and how it
+    /// ended. For the daemon's per-command counters and latency histogram (issue 6).
+    case commandCompleted(command: String, elapsed: Duration, outcome: CommandOutcome)
+    /// An unsolicited result code arrived; `kind` names it (`+QIURC recv`, `RDY`).
+    case urcReceived(kind: String)
+}
+
+/// How an AT command ended, as the statistics count it.
+public enum CommandOutcome: Sendable, Equatable {
+    /// A success result (`OK`, `SEND OK`, `CLOSE OK`, `CONNECT`, a dialect's own).
+    case answered
+    /// The modem answered with a refusal (`ERROR`, `+CME ERROR`, `SEND FAIL`, `NO CARRIER`).
+    case refused
+    /// No final result within the command's timeout.
+    case timedOut
+
+    public init(_ result: ATResult) {
+        switch result {
+        case .ok, .sendOK, .closeOK, .connect, .custom: self = .answered
+        case .error, .cmeError, .cmsError, .sendFail, .noCarrier: self = .refused
+        case .timedOut: self = .timedOut
+        }
+    }
+}
+
+extension ModemEvent {
+    /// A URC's kind for counting: the text before its `:` and, when the first field is a
+    /// quoted word, that word (`+QIURC: "recv",0` → `+QIURC recv`, `+MIPURC: "disconn",1,3`
+    /// → `+MIPURC disconn`, `RDY` → `RDY`). Only `A-Z a-z 0-9 + _ -` survive, at most 24
+    /// characters, so junk from the line cannot make unbounded or unsafe label values.
+    public static func urcKind(of line: [UInt8]) -> String {
+        func keep(_ b: UInt8) -> Bool {
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == UInt8(ascii: "+") || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
+        }
+        let colon = line.firstIndex(of: UInt8(ascii: ":"))
+        var kind = String(decoding: line[..<(colon ?? line.endIndex)].filter(keep).prefix(24), as: UTF8.self)
+        if let colon {
+            let rest = line[(colon + 1)...].drop { $0 == UInt8(ascii: " ") }
+            if rest.first == UInt8(ascii: "\"") {
+                let word = rest.dropFirst().prefix { $0 != UInt8(ascii: "\"") }.filter(keep).prefix(12)
+                if !word.isEmpty { kind += " " + String(decoding: word, as: UTF8.self) }
+            }
+        }
+        return kind.isEmpty ? "?" : String(kind.prefix(24))
+    }
 }

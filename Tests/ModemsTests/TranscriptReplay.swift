@@ -96,6 +96,8 @@ func describe(_ e: ModemEvent) -> String {
     case .networkLost: return "networkLost"
     case .modemRebooted: return "modemRebooted"
     case .commandTimedOut(let c): return "commandTimedOut \(c)"
+    case .commandCompleted(let c, _, let o): return "commandCompleted \(c) \(o)"
+    case .urcReceived(let k): return "urc \(k)"
     }
 }
 
@@ -109,8 +111,11 @@ func replay(_ t: Transcript, chunk: Int = .max) {
     }
     func nextEvent() -> ModemEvent? {
         while let e = driver.nextEvent() {
-            if case .bringUpProgress = e { continue }
-            return e
+            // Progress and statistics events are not part of the manuals' dialogues.
+            switch e {
+            case .bringUpProgress, .commandCompleted, .urcReceived: continue
+            default: return e
+            }
         }
         return nil
     }

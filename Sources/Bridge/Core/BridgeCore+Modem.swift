@@ -219,6 +219,11 @@ extension BridgeCore {
             self.modemDown(reason: "modem rebooted", retryIn: .zero, now: now)
         case .commandTimedOut(let command):
             self.log.warning("modem", "no answer to \(command) in time")
+        case .commandCompleted(let command, let elapsed, let outcome):
+            self.atCommands.sent(command: command)
+            self.atCommands.completed(command: command, latency: elapsed, outcome: ATCommandStats.Outcome(outcome))
+        case .urcReceived(let kind):
+            self.urcs.record(kind)
         }
     }
 

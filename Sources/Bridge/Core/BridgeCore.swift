@@ -67,6 +67,10 @@ public final class BridgeCore {
     var pingsDue: [IPAddress] = []
 
     public internal(set) var counters = BridgeCounters()
+    /// AT commands by name, with outcomes and latency, as the driver reports them.
+    public internal(set) var atCommands = ATCommandStats()
+    /// Unsolicited result codes by kind.
+    public internal(set) var urcs = NamedCounters()
     public internal(set) var modemPhase: ModemPhase = .down(retryAt: Instant(nanoseconds: 0))
     /// The data connection of the last bring-up.
     public internal(set) var connection: DataConnection?

@@ -16,6 +16,8 @@ extension Daemon {
         s.modemBytesReceived = UInt64(clamping: c.bytesFromModem)
         s.serialBytesRead &+= UInt64(clamping: self.serial?.bytesRead ?? 0)
         s.serialBytesWritten &+= UInt64(clamping: self.serial?.bytesWritten ?? 0)
+        s.at = self.core.atCommands
+        s.urcs = self.core.urcs
         s.sendFail = UInt64(clamping: c.sendBusy)
         s.sendRetries = UInt64(clamping: c.sendRetries)
 

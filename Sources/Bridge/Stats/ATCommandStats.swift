@@ -1,3 +1,4 @@
+import Modems
 import Buffers
 
 /// AT commands by command name: how many were sent, how they ended, and how long they took.
@@ -88,5 +89,16 @@ public struct ATCommandStats: Sendable, Equatable {
         if let i = self.entries.firstIndex(where: { $0.name == key }) { return i }
         self.entries.append(Entry(name: key))
         return self.entries.count - 1
+    }
+}
+
+extension ATCommandStats.Outcome {
+    /// The driver's view of how a command ended, as these statistics count it.
+    public init(_ outcome: CommandOutcome) {
+        switch outcome {
+        case .answered: self = .ok
+        case .refused: self = .error
+        case .timedOut: self = .timeout
+        }
     }
 }

@@ -26,16 +26,18 @@ let package = Package(
         .executableTarget(name: "tun2modem", dependencies: ["Bridge", "Modems", "Sys"]),
         .executableTarget(name: "tun2modem-sim", dependencies: ["ModemSim"]),
 
-        .testTarget(name: "SysTests", dependencies: ["Sys", "Buffers"]),
-        .testTarget(name: "BuffersTests", dependencies: ["Buffers"]),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "Buffers"]),
-        .testTarget(name: "FlowsTests", dependencies: ["Flows", "Wire", "Buffers"]),
-        .testTarget(name: "ATTests", dependencies: ["AT", "Buffers"]),
-        .testTarget(name: "ModemsTests", dependencies: ["Modems", "AT", "Sys", "Bridge", "Buffers"],
+        // Test-only C: ignores SIGPIPE before any test runs (all test targets share one binary).
+        .target(name: "TestSignals", path: "Tests/TestSignals"),
+        .testTarget(name: "SysTests", dependencies: ["TestSignals", "Sys", "Buffers"]),
+        .testTarget(name: "BuffersTests", dependencies: ["TestSignals", "Buffers"]),
+        .testTarget(name: "WireTests", dependencies: ["TestSignals", "Wire", "Buffers"]),
+        .testTarget(name: "FlowsTests", dependencies: ["TestSignals", "Flows", "Wire", "Buffers"]),
+        .testTarget(name: "ATTests", dependencies: ["TestSignals", "AT", "Buffers"]),
+        .testTarget(name: "ModemsTests", dependencies: ["TestSignals", "Modems", "AT", "Sys", "Bridge", "Buffers"],
                     exclude: ["Transcripts"]),
-        .testTarget(name: "ModemSimTests", dependencies: ["ModemSim", "Sys", "Buffers"], exclude: ["Transcripts"]),
-        .testTarget(name: "BridgeTests", dependencies: ["Bridge", "Flows", "Wire", "Modems", "AT", "Buffers", "Sys"]),
+        .testTarget(name: "ModemSimTests", dependencies: ["TestSignals", "ModemSim", "Sys", "Buffers"], exclude: ["Transcripts"]),
+        .testTarget(name: "BridgeTests", dependencies: ["TestSignals", "Bridge", "Flows", "Wire", "Modems", "AT", "Buffers", "Sys"]),
         // Spawns the built binaries in network namespaces; skips loudly without root.
-        .testTarget(name: "EndToEndTests", dependencies: ["Sys", "Buffers"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSignals", "Sys", "Buffers"]),
     ]
 )

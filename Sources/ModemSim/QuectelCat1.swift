@@ -219,7 +219,7 @@ final class QuectelCat1: Dialect {
                 return fail(.invalidParameters)
             }
             // EC §2.4.4: deactivation closes every connection of the context.
-            for s in modem.sockets.values where s.contextID == cid { modem.release(s) }
+            for s in modem.orderedSockets where s.contextID == cid { modem.release(s) }
             modem.activeContexts[cid] = nil
             lastError = .success
             if async { modem.urc("+QIDEACTEX: \(cid),0") }
@@ -837,7 +837,7 @@ final class QuectelCat1: Dialect {
         if modem.transparentLinkID != nil { modem.leaveTransparent("NO CARRIER", now: now) }
         // EC §2.5.5: the network deactivated the context; the host must QIDEACT.
         for cid in modem.activeContexts.keys.sorted() { modem.urc("+QIURC: \"pdpdeact\",\(cid)") }
-        for s in modem.sockets.values { s.state = .remoteClosed }
+        for s in modem.orderedSockets { s.state = .remoteClosed }
         modem.activeContexts.removeAll()
     }
 }

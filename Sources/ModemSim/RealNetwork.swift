@@ -127,7 +127,10 @@ final class RealNetwork {
     /// is not backed up (`mayRead`), write interest where bytes wait for the kernel.
     func pollDescriptors(modem: SimModem, mayRead: Bool) -> [(pollfd, UInt64)] {
         var list: [(pollfd, UInt64)] = []
-        for (serial, e) in entries {
+        // In open order: Swift's dictionary order changes from run to run, and events that
+        // complete in the same poll must reach the modem in a repeatable order (--seed).
+        for serial in entries.keys.sorted() {
+            guard let e = entries[serial] else { continue }
             var events: Int16 = 0
             switch e.kind {
             case .connecting: events = Int16(POLLOUT)

@@ -210,7 +210,7 @@ final class SIMCom7028: Dialect {
                 return .error
             }
             let closedTransparent = transparentLinks.filter { modem.sockets[$0] != nil }.sorted()
-            for s in modem.sockets.values { modem.release(s) }
+            for s in modem.orderedSockets { modem.release(s) }
             for l in closedTransparent {
                 modem.urc("CLOSED")
                 modem.urc("+CIPCLOSE: \(l),0")
@@ -229,7 +229,7 @@ final class SIMCom7028: Dialect {
         guard netOpen else { return }
         if modem.transparentLinkID != nil { modem.leaveTransparent("CLOSED", now: now) }
         // §8: the host must close every socket, then AT+NETCLOSE (NETOPEN? still says 1).
-        for s in modem.sockets.values { s.state = .remoteClosed }
+        for s in modem.orderedSockets { s.state = .remoteClosed }
         modem.urc("+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY")
     }
 
@@ -306,8 +306,7 @@ final class SIMCom7028: Dialect {
             modem.respond("+CIPOPEN: \(l),3")
             return .error
         }
-        let s = modem.makeSocket(linkID: l, service: .udpService, remote: nil, localPort: local, accessMode: rxGetMode, contextID: 1)
-        s.openReportPending = false
+        _ = modem.makeSocket(linkID: l, service: .udpService, remote: nil, localPort: local, accessMode: rxGetMode, contextID: 1)
         // Synchronous: +CIPOPEN: <l>,0 comes before OK, once the socket exists.
         return .pending
     }
@@ -453,7 +452,7 @@ final class SIMCom7028: Dialect {
         case 0, 1:
             guard a.count == 1 else { return ipError(invalid, modem) }
             rxGetMode = mode
-            for s in modem.sockets.values where s.linkID < Self.serverBase {
+            for s in modem.orderedSockets where s.linkID < Self.serverBase {
                 s.accessMode = mode
                 if mode == 0 { push(s, modem) }
             }
@@ -551,9 +550,8 @@ final class SIMCom7028: Dialect {
             guard netOpen else { modem.respond("+CIPERROR: 2"); return .error }
             guard cipMode == 0 || index == 0 else { modem.respond("+CIPERROR: 4"); return .error }
             guard modem.sockets[Self.serverBase + index] == nil else { modem.respond("+CIPERROR: 7"); return .error }
-            let s = modem.makeSocket(linkID: Self.serverBase + index, service: .tcpListener, remote: nil, localPort: port,
+            _ = modem.makeSocket(linkID: Self.serverBase + index, service: .tcpListener, remote: nil, localPort: port,
                                      accessMode: rxGetMode, contextID: 1)
-            s.openReportPending = false
             return .ok
         }
     }

@@ -64,6 +64,8 @@ public final class SimModem {
 
     // MARK: network
     var sockets: [Int: SimSocket] = [:]
+    /// The sockets by id: dictionary order differs between runs, and output must not.
+    var orderedSockets: [SimSocket] { sockets.keys.sorted().compactMap { sockets[$0] } }
     private var nextSerial: UInt64 = 1
     private var nextQuery = 1
     /// False after a network-loss fault until `networkBack`.
@@ -229,7 +231,7 @@ public final class SimModem {
         case .networkLoss:
             guard networkAvailable else { return }
             networkAvailable = false
-            for s in sockets.values { perform(.close(s.handle)) }
+            for s in orderedSockets { perform(.close(s.handle)) }
             dialect.networkLost(modem: self, now: now)
         case .networkBack:
             guard !networkAvailable else { return }
@@ -316,7 +318,6 @@ public final class SimModem {
                           accessMode: accessMode, contextID: contextID, receiveCapacity: profile.receiveBufferSize)
         s.state = .connected
         s.serverID = serverID
-        s.openReportPending = false
         return s
     }
 
@@ -380,7 +381,7 @@ public final class SimModem {
 /// Power-up and reboot (27.007 §8.2 CFUN=1,1; the manuals' RDY and boot URCs).
 extension SimModem {
     private func reboot(now: Instant) {
-        for s in sockets.values where s.state != .remoteClosed { perform(.close(s.handle)) }
+        for s in orderedSockets where s.state != .remoteClosed { perform(.close(s.handle)) }
         sockets.removeAll()
         timers.removeAll()
         heldURCs.removeAll()

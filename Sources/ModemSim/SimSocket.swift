@@ -39,8 +39,6 @@ final class SimSocket {
     var totalRead = 0
     /// BC: an open that failed keeps its id until AT+QICLOSE.
     var failedOpen = false
-    /// True when the dialect must report the open result as a URC when it completes.
-    var openReportPending = true
 
     init(linkID: Int, handle: SocketHandle, service: Service, remote: RemoteEndpoint?, localPort: Int,
          accessMode: Int, contextID: Int, receiveCapacity: Int) {

@@ -27,7 +27,10 @@ import Buffers
 //   - `.sendBusy(socket)`: the modem's buffer was full (SEND FAIL, zero free size, confirmed
 //     length 0); nothing was taken; send the same bytes later;
 //   - `.sendFailed(socket, error)`: nothing was taken; the socket is probably gone.
-// One send per socket may be pending; a second throws `.wrongState`.
+// One send per socket may be pending; a second throws `.wrongState`. A modem that confirms
+// delivery only after taking the bytes (SIM7028's `+CIPSEND: l,req,cnf`) and then reports a
+// short confirmation gives `.broken(socket, error)`: bytes already accepted are lost, so the
+// flow must be reset, not closed quietly.
 //
 // Receive contract: `.dataReady(socket)` says the modem holds data; the caller `read`s with
 // the size it has room for (≤ maxRead) and gets exactly one `.received(socket, bytes)` per

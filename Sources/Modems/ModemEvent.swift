@@ -74,9 +74,12 @@ public enum ModemEvent: Sendable, Equatable {
     case sendFailed(ModemSocketID, ModemError)
     /// A host `close` finished; the id is free.
     case closed(ModemSocketID)
-    /// The peer or the network closed the socket, or the modem gave it up (SIM7028 after a
-    /// short send). Unread data may remain: `read` until empty, then `close`.
+    /// The peer or the network closed the socket. Unread data may remain: `read` until empty, then `close`.
     case closedByPeer(ModemSocketID)
+    /// The modem gave the socket up holding bytes it had already taken (SIM7028: a send
+    /// confirmed short, note §2.1.4): they will not arrive, so the flow must be reset, not
+    /// closed quietly. Then `close` the id.
+    case broken(ModemSocketID, ModemError)
     /// The answer to `resolve`: addresses, or the error.
     case dnsResult(host: String, addresses: [String], error: ModemError?)
     case pingResult(PingResult)

@@ -110,6 +110,27 @@ import Wire
         #expect(h.core.counters.sendRetries == 3)
     }
 
+    /// SIM7028: a send confirmed short after the modem took it. Those bytes will never
+    /// arrive, so the app gets a reset (never a FIN that would pass the loss off as a clean
+    /// end), the id is closed, and the loss is counted.
+    @Test func aSocketTheModemBreaksResetsItsFlow() throws {
+        let h = BridgeCoreHarness(model: .sim7028)
+        h.bringUp()
+        let c = try h.connect()
+        _ = try h.segmentsToApp()
+        let data = [UInt8](repeating: 0x33, count: 200)
+        h.fromApp(h.tcp([], seq: 1001, ack: c.iss &+ 1, payload: data))
+        #expect(h.modem.takeRequests() == [.send(c.socket, data)])
+        h.modem.push(.sendAccepted(ModemSocketID(c.socket), 200))
+        h.modem.push(.broken(ModemSocketID(c.socket), .failed(0)))
+        h.turn()
+        let out = try h.segmentsToApp()
+        #expect(out.contains { $0.flags.contains(.rst) }, "\(out)")
+        #expect(!out.contains { $0.flags.contains(.fin) }, "\(out)")
+        #expect(h.modem.takeRequests() == [.close(c.socket)])
+        #expect(h.core.counters.flowsResetByModem == 1)
+    }
+
     @Test func appBytesLeaveOnlyAsTheModemAcceptsThem() throws {
         let h = BridgeCoreHarness()
         h.bringUp()

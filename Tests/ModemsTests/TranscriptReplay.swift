@@ -86,6 +86,7 @@ func describe(_ e: ModemEvent) -> String {
     case .sendFailed(let s, let e): return "sendFailed \(s.rawValue) \(e)"
     case .closed(let s): return "closed \(s.rawValue)"
     case .closedByPeer(let s): return "closedByPeer \(s.rawValue)"
+    case .broken(let s, let e): return "broken \(s.rawValue) \(e)"
     case .dnsResult(let h, let a, nil): return "dns \(h) \(a.joined(separator: ","))"
     case .dnsResult(let h, _, let e?): return "dns \(h) \(e)"
     case .pingResult(let p): return "ping \(p.host) error=\(p.error) sent=\(p.sent) received=\(p.received) rtt=\(p.rttMilliseconds.map(String.init).joined(separator: ","))"

@@ -175,6 +175,21 @@ extension BridgeCore {
             slot.wantsClose = true
             self.slots[id.rawValue] = slot
             self.anotherRound = true
+        case .broken(let id, let error):
+            // Bytes the modem had taken will not arrive: the app must see a reset, never a
+            // clean end of stream.
+            guard var slot = self.slots[id.rawValue] else { return }
+            if let flow = slot.flow {
+                self.counters.flowsResetByModem += 1
+                self.log.warning("modem", "\(id): the modem gave the socket up with data undelivered (\(error)); "
+                                 + "resetting \(flow)")
+                self.fail(flow, now: now)
+            }
+            slot.flow = nil
+            slot.sending = nil
+            slot.wantsClose = true
+            self.slots[id.rawValue] = slot
+            self.anotherRound = true
         case .closed(let id):
             // The answer to our close. A slot in another phase was freed already (a
             // reconcile found the socket closed) and granted again: the stale answer is not its.

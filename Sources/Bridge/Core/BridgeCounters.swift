@@ -23,7 +23,8 @@ public struct BridgeCounters: Sendable, Equatable {
     public var admissionWaits = 0
     public var admissionTimeouts = 0
     public var admissionRejects = 0
-    /// Flows reset because the modem lost the network, rebooted, or the serial line went away.
+    /// Flows reset because the modem lost the network, rebooted, the serial line went away,
+    /// or the modem gave a socket up with bytes it had taken undelivered.
     public var flowsResetByModem = 0
     /// `SEND FAIL` answers (the modem's buffer was full).
     public var sendBusy = 0

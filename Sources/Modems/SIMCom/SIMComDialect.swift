@@ -16,9 +16,27 @@ final class SIMComDialect: ModemDialect {
         /// UDP names its peer on every send (note §2.1.4).
         var peerHost = ""
         var peerPort: UInt16 = 0
+        /// From `send` until its `.sendAccepted`/`.sendFailed` is emitted (the bridge's
+        /// one pending send).
         var sendPending = false
         var readPending = false
+        /// Requested lengths of sends the modem took (`OK`) whose `+CIPSEND: l,req,cnf` has
+        /// not come yet, oldest first; never more than `unconfirmedLimit`.
+        var unconfirmed: [Int] = []
+        /// Bytes of a send the modem took whose `.sendAccepted` waits for an older send's
+        /// confirmation, so that no more than `unconfirmedLimit` sends are unconfirmed.
+        var heldAcceptance: Int?
+        /// When the oldest unconfirmed send must have been confirmed.
+        var confirmDeadline: Instant?
     }
+
+    /// Sends the modem has taken but not yet confirmed, per link. `+CIPSEND: l,req,cnf` comes
+    /// after `OK` (note §2 table: the asynchronous part), and with `AT+CIPSENDMODE=1` only
+    /// once the peer ACKed the data, so waiting for it before the next send would make every
+    /// link stop-and-wait: 1500 bytes per round trip. Two in flight keep the link busy while
+    /// bounding what sits in the module's buffer to 2 × 1500 bytes, well under any buffer a
+    /// module that takes 1500-byte sends must have; a full buffer (cnf 0) would end the link.
+    static let unconfirmedLimit = 2
 
     let model: ModemModel
     unowned let driver: ATModemDriver
@@ -145,14 +163,10 @@ final class SIMComDialect: ModemDialect {
                 : try ATCommandLine("AT+CIPSEND", [.int(id.rawValue), .int(chunk.count), .quoted(s.peerHost),
                                                    .int(Int(s.peerPort))])
         } catch { throw .unsafeArgument }
-        let finals: [ATFinalRule] = [
-            .exact("OK", .ok, terminal: false),
-            .prefix("+CIPSEND:", .custom("CIPSEND"), onlyAfterIntermediate: true),
-            .exact("ERROR", .error), .prefix("+CME ERROR:", .cmeError(-1)),
-        ]
+        // `OK` ends the command: the modem has the bytes. `+CIPSEND: l,req,cnf` follows as a
+        // URC (see `confirmed`), and the line is free for other commands meanwhile.
         try self.driver.enqueue(ATCommand(line, tag: .send(id, chunk.count), timeout: self.slow,
-                                          infoPrefixes: ["+CIPERROR:", "+IP ERROR:"], finals: finals,
-                                          payload: [chunk]), now: now)
+                                          infoPrefixes: ["+CIPERROR:", "+IP ERROR:"], payload: [chunk]), now: now)
         self.sockets.update(id) { $0.sendPending = true }
     }
 
@@ -222,27 +236,20 @@ final class SIMComDialect: ModemDialect {
                 self.openResult(ModemSocketID(link), err)
             }
         case .send(let id, let count):
-            self.sockets.update(id) { $0.sendPending = false }
-            guard response.result == .custom("CIPSEND") else {
+            guard response.result == .ok else {
+                self.sockets.update(id) { $0.sendPending = false }
                 self.driver.emit(.sendFailed(id, ModemError(response.result)))
                 return
             }
-            // `+CIPSEND: <l>,<req>,<cnf>`: cnf 0 = the module's buffer or the peer's window is
-            // full, -1 = link broken; and "if cnf ≠ req the socket cannot be used any more"
-            // (note §2.1.4). So a short or zero confirmation is not "try later" on this
-            // modem: the accepted bytes are reported, then the socket is given up.
-            var f = ATFields(response.finalLine)
-            _ = f.int()
-            let requested = f.int() ?? count
-            let confirmed = f.int() ?? -1
-            if confirmed > 0 { self.driver.emit(.sendAccepted(id, min(confirmed, requested))) }
-            if confirmed < requested {
-                if confirmed <= 0 { self.driver.emit(.sendFailed(id, .failed(confirmed))) }
-                if let s = self.sockets[id], s.state == .open {
-                    self.sockets.update(id) { $0.state = .peerClosed }
-                    self.driver.emit(.closedByPeer(id))
-                }
+            guard let s = self.sockets[id], s.state == .open || s.state == .peerClosed else {
+                self.sockets.update(id) { $0.sendPending = false }
+                return
             }
+            self.sockets.update(id) {
+                $0.unconfirmed.append(count)
+                if $0.confirmDeadline == nil { $0.confirmDeadline = now + self.slow }
+            }
+            self.releaseAcceptance(id, count)
         case .read(let id, _):
             self.sockets.update(id) { $0.readPending = false }
             var data: [UInt8] = []
@@ -362,15 +369,76 @@ final class SIMComDialect: ModemDialect {
             }
             return true
         }
-        if line.hasPrefix("+CIPSEND:") || line.hasPrefix("+CIPCLOSE:") || line == Array("CLOSED".utf8) {
+        if line.hasPrefix("+CIPSEND:") {
+            var f = ATFields(line)
+            guard let l = f.int(), let requested = f.int(), let confirmed = f.int() else { return false }
+            self.confirmed(ModemSocketID(l), requested: requested, confirmed: confirmed, now: now)
+            return true
+        }
+        if line.hasPrefix("+CIPCLOSE:") || line == Array("CLOSED".utf8) {
             return true   // late halves of answers already handled
         }
         if urc.payload != nil { return true }   // +IPD data in direct mode: not used, dropped
         return false
     }
 
-    var nextDeadline: Instant? { nil }
-    func tick(now: Instant) {}
+    // MARK: send confirmations
+
+    /// Emits `.sendAccepted` for a send the modem took, unless that would put more than
+    /// `unconfirmedLimit` sends in flight: then it waits for the oldest one's confirmation.
+    private func releaseAcceptance(_ id: ModemSocketID, _ count: Int) {
+        guard let s = self.sockets[id] else { return }
+        if s.unconfirmed.count < Self.unconfirmedLimit {
+            self.sockets.update(id) { $0.sendPending = false; $0.heldAcceptance = nil }
+            self.driver.emit(.sendAccepted(id, count))
+        } else {
+            self.sockets.update(id) { $0.heldAcceptance = count }
+        }
+    }
+
+    /// `+CIPSEND: <l>,<req>,<cnf>` (note §2.1.4): cnf = req, the data reached the stack (or,
+    /// with CIPSENDMODE=1, the peer); 0, the module's buffer or the peer's window was full;
+    /// -1, the link broke. "If cnf ≠ req the socket cannot be used any more", and bytes the
+    /// modem took were not delivered: that is a broken link, never a quiet close.
+    private func confirmed(_ id: ModemSocketID, requested: Int, confirmed: Int, now: Instant) {
+        guard let s = self.sockets[id], !s.unconfirmed.isEmpty else { return }   // a stray or late report
+        self.sockets.update(id) {
+            $0.unconfirmed.removeFirst()
+            $0.confirmDeadline = $0.unconfirmed.isEmpty ? nil : now + self.slow
+        }
+        guard confirmed == requested else {
+            self.broken(id, .failed(confirmed))
+            return
+        }
+        if let held = self.sockets[id]?.heldAcceptance { self.releaseAcceptance(id, held) }
+    }
+
+    /// The modem gave the link up holding bytes it had taken: the flow must be reset.
+    private func broken(_ id: ModemSocketID, _ error: ModemError) {
+        guard let s = self.sockets[id] else { return }
+        let held = s.heldAcceptance != nil
+        self.sockets.update(id) {
+            $0.unconfirmed = []
+            $0.heldAcceptance = nil
+            $0.confirmDeadline = nil
+            if held { $0.sendPending = false }
+            if $0.state == .open { $0.state = .peerClosed }
+        }
+        if held { self.driver.emit(.sendFailed(id, error)) }
+        if s.state == .open || s.state == .peerClosed { self.driver.emit(.broken(id, error)) }
+    }
+
+    var nextDeadline: Instant? {
+        self.sockets.ids.compactMap { self.sockets[$0]?.confirmDeadline }.min()
+    }
+
+    /// A send never confirmed within the command's own limit (120 s, note §2) is a link the
+    /// modem lost track of.
+    func tick(now: Instant) {
+        for id in self.sockets.ids {
+            if let due = self.sockets[id]?.confirmDeadline, due <= now { self.broken(id, .timedOut) }
+        }
+    }
 
     func resetSockets() {
         self.sockets.resetAll()

@@ -76,7 +76,7 @@ final class Traffic {
         case .received(let s, let bytes):
             self.readInFlight.remove(s)
             self.received[s, default: []] += bytes
-        case .closedByPeer(let s):
+        case .closedByPeer(let s), .broken(let s, _):
             self.peerClosed.insert(s)
         case .commandTimedOut(let c):
             self.failures.append("timeout: \(c)")

@@ -157,6 +157,23 @@ public final class ATModemDriver: ModemDriver {
         try self.requireDialect().send(socket, bytes, now: now)
     }
 
+    public func openDatagramService(_ socket: ModemSocketID, localPort: UInt16, now: Instant) throws(ModemError) {
+        try self.checkSocket(socket)
+        guard self.capabilities.udpSharedSocket else { throw .unsupported }
+        guard localPort != 0 else { throw .invalidArgument }
+        try self.requireDialect().openDatagramService(socket, localPort: localPort, now: now)
+    }
+
+    public func sendDatagram(_ socket: ModemSocketID, to host: String, port: UInt16, _ bytes: ArraySlice<UInt8>,
+                             now: Instant) throws(ModemError) {
+        try self.checkSocket(socket)
+        guard self.capabilities.udpSharedSocket else { throw .unsupported }
+        // A datagram is never split: it goes whole or not at all.
+        guard !bytes.isEmpty, bytes.count <= self.capabilities.maxSend, port != 0,
+              IPv4Dotted.isValid(host) else { throw .invalidArgument }
+        try self.requireDialect().sendDatagram(socket, to: host, port: port, bytes, now: now)
+    }
+
     public func read(_ socket: ModemSocketID, max: Int, now: Instant) throws(ModemError) {
         try self.checkSocket(socket)
         guard max > 0 else { throw .wrongState }

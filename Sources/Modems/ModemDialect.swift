@@ -17,6 +17,10 @@ protocol ModemDialect: AnyObject {
     func open(_ socket: ModemSocketID, _ proto: SocketProtocol, host: String, port: UInt16,
               now: Instant) throws(ModemError)
     func send(_ socket: ModemSocketID, _ bytes: ArraySlice<UInt8>, now: Instant) throws(ModemError)
+    /// A UDP socket for any peer (see `ModemDriver.openDatagramService`); `.unsupported` by default.
+    func openDatagramService(_ socket: ModemSocketID, localPort: UInt16, now: Instant) throws(ModemError)
+    func sendDatagram(_ socket: ModemSocketID, to host: String, port: UInt16, _ bytes: ArraySlice<UInt8>,
+                      now: Instant) throws(ModemError)
     func read(_ socket: ModemSocketID, max: Int, now: Instant) throws(ModemError)
     func close(_ socket: ModemSocketID, now: Instant) throws(ModemError)
     func resolve(_ host: String, now: Instant) throws(ModemError)
@@ -39,5 +43,12 @@ protocol ModemDialect: AnyObject {
 }
 
 extension ModemDialect {
+    func openDatagramService(_ socket: ModemSocketID, localPort: UInt16, now: Instant) throws(ModemError) {
+        throw .unsupported
+    }
+    func sendDatagram(_ socket: ModemSocketID, to host: String, port: UInt16, _ bytes: ArraySlice<UInt8>,
+                      now: Instant) throws(ModemError) {
+        throw .unsupported
+    }
     func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: ATCommand<DriverOp>?) -> Int? { nil }
 }

@@ -38,6 +38,21 @@ import Buffers
 // bytes and may have left more, the driver says `.dataReady` again, because the modem will
 // not repeat its notice until its buffer has been read empty (Quectel EC §2.4.11).
 //
+// Shared datagram socket (only where `capabilities.udpSharedSocket`; elsewhere both requests
+// throw `.unsupported`): `openDatagramService(socket, localPort:)` opens one UDP socket bound
+// to that local port that talks to any peer (Quectel "UDP SERVICE", EC §2.4.7) →
+// `.opened(socket, nil | error)`. `sendDatagram(socket, to: host, port:, bytes)` sends ONE
+// whole datagram (≤ maxSend, a dotted IPv4 host, else `.invalidArgument`; never split) to that
+// peer, under the send contract above: one pending send per socket, then exactly one of
+// `.sendAccepted(socket, bytes.count)` / `.sendBusy` / `.sendFailed`. `send` on such a socket
+// throws `.wrongState` (it names no peer). Receive: `.dataReady(socket)` as for any socket;
+// each `read` (its `max` is not sent: the modem returns one whole datagram, ≤ maxRead, EC
+// §3.6) gives exactly one `.datagramReceived(socket, from: host, port:, bytes)`, or
+// `.received(socket, [])` when nothing was buffered or the read failed, or, should the
+// modem's header name no sender, `.received(socket, bytes)` (the caller cannot attribute
+// it). `.dataReady` follows a read that returned a datagram, as above. Close, peer close,
+// network loss and reboot are as for any socket.
+//
 // Close: `close(socket)` → `.closed(socket)`. The peer closing → `.closedByPeer(socket)`;
 // unread data is still readable, so read until nothing comes back, then `close`.
 // Network loss and modem reboot invalidate every socket (`.networkLost`, `.modemRebooted`).
@@ -65,6 +80,13 @@ public protocol ModemDriver: AnyObject {
               now: Instant) throws(ModemError)
     /// Sends up to `maxSend` bytes of `bytes` → `.sendAccepted` / `.sendBusy` / `.sendFailed`.
     func send(_ socket: ModemSocketID, _ bytes: ArraySlice<UInt8>, now: Instant) throws(ModemError)
+    /// Opens a UDP socket on `localPort` (≠ 0) that sends to and receives from any peer →
+    /// `.opened`. Only where `capabilities.udpSharedSocket`; otherwise throws `.unsupported`.
+    func openDatagramService(_ socket: ModemSocketID, localPort: UInt16, now: Instant) throws(ModemError)
+    /// Sends one whole datagram to `host` (dotted IPv4) `port` on a datagram service socket →
+    /// `.sendAccepted(socket, bytes.count)` / `.sendBusy` / `.sendFailed`.
+    func sendDatagram(_ socket: ModemSocketID, to host: String, port: UInt16, _ bytes: ArraySlice<UInt8>,
+                      now: Instant) throws(ModemError)
     /// Reads up to `max` buffered bytes → exactly one `.received` (empty when none).
     func read(_ socket: ModemSocketID, max: Int, now: Instant) throws(ModemError)
     /// Closes a socket → `.closed`.

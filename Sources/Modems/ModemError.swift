@@ -23,6 +23,10 @@ public enum ModemError: Error, Equatable, Sendable {
     case aborted
     /// The model does not do this (e.g. ping on a dialect without it).
     case unsupported
+    /// A value the command cannot carry: a datagram larger than one send (a datagram is
+    /// never split), local port 0 for a datagram service, a peer that is not a dotted IPv4
+    /// address where the manual requires one.
+    case invalidArgument
 
     init(_ error: ATError) {
         switch error {

@@ -64,6 +64,9 @@ public enum ModemEvent: Sendable, Equatable {
     case dataReady(ModemSocketID)
     /// Bytes read (buffer mode) or pushed (direct mode) from this socket, in order.
     case received(ModemSocketID, [UInt8])
+    /// One whole datagram read from a datagram service socket (`openDatagramService`), with
+    /// the sender the modem named: `host` is its dotted address as the modem wrote it.
+    case datagramReceived(ModemSocketID, from: String, port: UInt16, [UInt8])
     /// The modem took the first `n` bytes of the pending send; the rest, if any, is the
     /// caller's to send again.
     case sendAccepted(ModemSocketID, Int)

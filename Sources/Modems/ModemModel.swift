@@ -39,31 +39,35 @@ public enum ModemModel: String, CaseIterable, Sendable {
         switch self {
         case .ec600e, .ec800e:
             // EC §2.4.7 connectID 0–11; §2.4.10 send ≤ 1460; §2.4.11 read ≤ 1500;
-            // UDP SERVICE names the peer per send; access_mode 2 is transparent.
+            // "UDP SERVICE" names the peer on each send (§2.4.10) and the sender on each read
+            // (§2.4.11, §3.6); access_mode 2 is transparent.
             return ModemCapabilities(socketCount: 12, maxSend: 1460, maxRead: 1500,
-                                     udpPeerPerSend: true, hexOnly: false, transparentMode: true)
+                                     udpSharedSocket: true, hexOnly: false, transparentMode: true)
         case .bc26, .bc20:
             // BC §2.3.1 connectID 0–4; §2.3.4 data mode ≤ 1460 text; §2.3.5 read 1–512.
             return ModemCapabilities(socketCount: 5, maxSend: 1460, maxRead: 512,
-                                     udpPeerPerSend: false, hexOnly: false, transparentMode: false)
+                                     udpSharedSocket: false, hexOnly: false, transparentMode: false)
         case .sim7028:
             // SIM7028 note §2.1: link_num 0–1; CIPSEND length 1–1500; CIPRXGET=2 ≤ 1500;
-            // UDP sends name the peer (`AT+CIPSEND=<l>,<len>,"ip",port`); CIPMODE=1 transparent.
+            // CIPMODE=1 transparent. No shared UDP socket: its UDP sends name the peer
+            // (`AT+CIPSEND=<l>,<len>,"ip",port`), but the buffer-mode read the driver must use
+            // (`+CIPRXGET: 2,<l>,<len>,<rest>`; direct-push `+IPD` names no link) does not
+            // name the sender, so replies of different peers could not be told apart.
             return ModemCapabilities(socketCount: 2, maxSend: 1500, maxRead: 1500,
-                                     udpPeerPerSend: true, hexOnly: false, transparentMode: true,
+                                     udpSharedSocket: false, hexOnly: false, transparentMode: true,
                                      sendRefusalIsFatal: true)
         case .ml302a, .ml305a, .ml307a, .ml307r:
             // OneMO §3: connect_id 0–5; MIPSEND inline ≤ 1460 (prompt up to the sndbuf default
             // 1460); MIPRD ≤ 4096; transparent via access_mode 1.
             return ModemCapabilities(socketCount: 6, maxSend: 1460, maxRead: 4096,
-                                     udpPeerPerSend: false, hexOnly: false, transparentMode: true)
+                                     udpSharedSocket: false, hexOnly: false, transparentMode: true)
         case .mn316, .mn326:
             // NB models take no `>` prompt, only inline data: binary must go as HEX.
             return ModemCapabilities(socketCount: 5, maxSend: 1460, maxRead: 4096,
-                                     udpPeerPerSend: false, hexOnly: true, transparentMode: false)
+                                     udpSharedSocket: false, hexOnly: true, transparentMode: false)
         case .mn316a, .mn319:
             return ModemCapabilities(socketCount: 4, maxSend: 1460, maxRead: 1460,
-                                     udpPeerPerSend: false, hexOnly: true, transparentMode: false)
+                                     udpSharedSocket: false, hexOnly: true, transparentMode: false)
         }
     }
 
@@ -96,8 +100,12 @@ public struct ModemCapabilities: Sendable, Equatable {
     public var maxSend: Int
     /// Most payload bytes one buffer-mode read returns.
     public var maxRead: Int
-    /// A UDP socket can name a different peer on each send (Quectel UDP SERVICE, SIM7028 UDP).
-    public var udpPeerPerSend: Bool
+    /// One UDP socket can carry many peers, both ways: each send names its peer and each
+    /// read names the datagram's sender (`openDatagramService` / `sendDatagram` /
+    /// `.datagramReceived`). Only Quectel EC600E/EC800E "UDP SERVICE" (EC §2.4.7, §3.6).
+    /// A modem whose sends name the peer but whose reads do not (SIM7028) does not qualify:
+    /// replies from different peers would be indistinguishable.
+    public var udpSharedSocket: Bool
     /// Payload can only travel as hex text (OneMO NB models have no `>` prompt).
     public var hexOnly: Bool
     /// The modem has a transparent (data) mode; this driver does not use it.

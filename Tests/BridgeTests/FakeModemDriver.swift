@@ -9,6 +9,8 @@ final class FakeModemDriver: ModemDriver {
         case bringUp
         case open(Int, SocketProtocol, String, UInt16)
         case send(Int, [UInt8])
+        case openService(Int, localPort: UInt16)
+        case sendTo(Int, String, UInt16, [UInt8])
         case read(Int, max: Int)
         case close(Int)
         case resolve(String)
@@ -57,6 +59,15 @@ final class FakeModemDriver: ModemDriver {
     }
     func send(_ socket: ModemSocketID, _ bytes: ArraySlice<UInt8>, now: Instant) throws(ModemError) {
         try self.record(.send(socket.rawValue, Array(bytes.prefix(self.capabilities.maxSend))))
+    }
+    func openDatagramService(_ socket: ModemSocketID, localPort: UInt16, now: Instant) throws(ModemError) {
+        guard self.capabilities.udpSharedSocket else { throw .unsupported }
+        try self.record(.openService(socket.rawValue, localPort: localPort))
+    }
+    func sendDatagram(_ socket: ModemSocketID, to host: String, port: UInt16, _ bytes: ArraySlice<UInt8>,
+                      now: Instant) throws(ModemError) {
+        guard self.capabilities.udpSharedSocket else { throw .unsupported }
+        try self.record(.sendTo(socket.rawValue, host, port, Array(bytes)))
     }
     func read(_ socket: ModemSocketID, max: Int, now: Instant) throws(ModemError) { try self.record(.read(socket.rawValue, max: max)) }
     func close(_ socket: ModemSocketID, now: Instant) throws(ModemError) { try self.record(.close(socket.rawValue)) }

@@ -7,7 +7,8 @@ import Testing
 /// Replays a wire transcript (Tests/ModemsTests/Transcripts/*.txt) against a driver.
 ///
 ///     # comment
-///     do: open 0 TCP 112.31.84.164 8305    a request to the driver
+///     do: open 0 TCP 112.31.84.164 8305    a request to the driver (also: openservice ID
+///                                          LOCALPORT, sendto ID HOST PORT "bytes")
 ///     H: AT+QIOPEN=1,0,...                 the driver must write this line + CR next
 ///     H(raw): test                         ... or exactly these bytes (escapes \r \n \xNN)
 ///     M: OK                                the modem sends CR LF + line + CR LF
@@ -81,6 +82,7 @@ func describe(_ e: ModemEvent) -> String {
     case .opened(let s, let e?): return "opened \(s.rawValue) \(e)"
     case .dataReady(let s): return "dataReady \(s.rawValue)"
     case .received(let s, let b): return "received \(s.rawValue) \"\(show(b))\""
+    case .datagramReceived(let s, let host, let port, let b): return "datagram \(s.rawValue) \(host):\(port) \"\(show(b))\""
     case .sendAccepted(let s, let n): return "sendAccepted \(s.rawValue) \(n)"
     case .sendBusy(let s): return "sendBusy \(s.rawValue)"
     case .sendFailed(let s, let e): return "sendFailed \(s.rawValue) \(e)"
@@ -184,6 +186,11 @@ private func request(_ d: ATModemDriver, _ text: Substring, now: Instant) throws
     case "send":
         let payload = unescape(text.drop(while: { $0 != "\"" }).dropFirst().dropLast())
         try d.send(id(1), payload[...], now: now)
+    case "openservice": try d.openDatagramService(id(1), localPort: UInt16(words[2]) ?? 0, now: now)
+    case "sendto":
+        // `sendto ID HOST PORT "payload"`
+        let payload = unescape(text.drop(while: { $0 != "\"" }).dropFirst().dropLast())
+        try d.sendDatagram(id(1), to: words[2], port: UInt16(words[3]) ?? 0, payload[...], now: now)
     case "read": try d.read(id(1), max: Int(words[2]) ?? 0, now: now)
     case "close": try d.close(id(1), now: now)
     case "resolve": try d.resolve(words[1], now: now)

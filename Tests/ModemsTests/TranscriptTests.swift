@@ -3,6 +3,7 @@ import Testing
 
 let transcriptFiles = [
     "ec600e-bringup.txt", "ec600e-tcp-buffer.txt", "ec600e-binary-and-urcs.txt", "ec600e-dns-ping-errors.txt",
+    "ec600e-udp-service.txt", "ec600e-udp-service-edges.txt",
     "bc26-bringup.txt", "bc26-tcp.txt",
     "sim7028-bringup.txt", "sim7028-tcp-buffer.txt", "sim7028-udp-dns.txt", "sim7028-send-pipeline.txt",
     "ml307r-tcp-buffer.txt", "mn316-udp-hex.txt",

@@ -146,6 +146,9 @@ extension BridgeCore {
             self.slots[id.rawValue]?.probeAt = nil
         case .received(let id, let bytes):
             self.received(id.rawValue, bytes, now: now)
+        case .datagramReceived(let id, _, _, let bytes):
+            // The bridge opens no datagram service socket yet.
+            self.lose(bytes.count, "\(id) is not a datagram service socket")
         case .sendAccepted(let id, let n):
             self.sendFinished(id.rawValue, accepted: n, now: now)
         case .sendBusy(let id):

@@ -16,6 +16,8 @@ final class QuectelDialect: ModemDialect {
     struct Socket {
         var state: SocketState = .free
         var proto: SocketProtocol = .tcp
+        /// An EC "UDP SERVICE" socket: sends name the peer, reads name the sender.
+        var isService = false
         var sendPending = false
         var readPending = false
     }
@@ -188,35 +190,75 @@ final class QuectelDialect: ModemDialect {
         self.sockets.update(id) {
             $0.state = .opening(deadline: now + wait)
             $0.proto = proto
+            $0.isService = false
             $0.sendPending = false
             $0.readPending = false
         }
     }
 
+    /// EC §2.4.7 "UDP SERVICE": `AT+QIOPEN=1,<id>,"UDP SERVICE","127.0.0.1",0,<local_port>,0`
+    /// (the address must be 127.0.0.1 and the local port given; buffer mode as for every
+    /// socket), answered like any open: `OK`, then `+QIOPEN: <id>,<err>`. BC has no service.
+    func openDatagramService(_ id: ModemSocketID, localPort: UInt16, now: Instant) throws(ModemError) {
+        guard !self.isNB else { throw .unsupported }
+        guard let s = self.sockets[id], s.state == .free else { throw .wrongState }
+        let line: ATCommandLine
+        do {
+            line = try ATCommandLine("AT+QIOPEN", [.int(1), .int(id.rawValue), .quoted("UDP SERVICE"),
+                                                  .quoted("127.0.0.1"), .int(0), .int(Int(localPort)), .int(0)])
+        } catch { throw .unsafeArgument }
+        try self.driver.enqueue(ATCommand(line, tag: .open(id), timeout: self.quick), now: now)
+        self.sockets.update(id) {
+            $0.state = .opening(deadline: now + .seconds(150))
+            $0.proto = .udp
+            $0.isService = true
+            $0.sendPending = false
+            $0.readPending = false
+        }
+    }
+
+    /// EC §2.4.10: `AT+QISEND=<id>,<len>,"<ip>",<port>`, then exactly `len` bytes after `>`;
+    /// `SEND OK` / `SEND FAIL` / `ERROR` as for a fixed-length send ("result B").
+    func sendDatagram(_ id: ModemSocketID, to host: String, port: UInt16, _ bytes: ArraySlice<UInt8>,
+                      now: Instant) throws(ModemError) {
+        guard let s = self.sockets[id], s.state == .open, s.isService, !s.sendPending else { throw .wrongState }
+        guard let line = try? ATCommandLine("AT+QISEND", [.int(id.rawValue), .int(bytes.count), .quoted(host),
+                                                          .int(Int(port))]) else { throw .unsafeArgument }
+        try self.driver.enqueue(ATCommand(line, tag: .send(id, bytes.count), timeout: .seconds(15),
+                                          finals: Self.sendFinals, payload: [bytes]), now: now)
+        self.sockets.update(id) { $0.sendPending = true }
+    }
+
+    /// EC: SEND OK / SEND FAIL / ERROR with no OK; BC: OK, then SEND OK / SEND FAIL.
+    private static let sendFinals: [ATFinalRule] = [
+        .exact("SEND OK", .sendOK), .exact("SEND FAIL", .sendFail),
+        .exact("OK", .ok, terminal: false), .exact("ERROR", .error),
+        .prefix("+CME ERROR:", .cmeError(-1)),
+    ]
+
     func send(_ id: ModemSocketID, _ bytes: ArraySlice<UInt8>, now: Instant) throws(ModemError) {
         guard let s = self.sockets[id], s.state == .open else { throw .wrongState }
-        guard !s.sendPending else { throw .wrongState }
+        // A service socket's send must name the peer (sendDatagram).
+        guard !s.sendPending, !s.isService else { throw .wrongState }
         let chunk = bytes.prefix(self.model.capabilities.maxSend)
         // Fixed-length data mode: exactly `len` bytes after `>`, no terminator, so the payload
         // may hold 0x1A/0x1B (EC §2.4.10, BC §2.3.4).
         guard let line = try? ATCommandLine("AT+QISEND", [.int(id.rawValue), .int(chunk.count)]) else {
             throw .unsafeArgument
         }
-        // EC: SEND OK / SEND FAIL / ERROR with no OK; BC: OK, then SEND OK / SEND FAIL.
-        let finals: [ATFinalRule] = [
-            .exact("SEND OK", .sendOK), .exact("SEND FAIL", .sendFail),
-            .exact("OK", .ok, terminal: false), .exact("ERROR", .error),
-            .prefix("+CME ERROR:", .cmeError(-1)),
-        ]
         try self.driver.enqueue(ATCommand(line, tag: .send(id, chunk.count), timeout: .seconds(15),
-                                          finals: finals, payload: [chunk]), now: now)
+                                          finals: Self.sendFinals, payload: [chunk]), now: now)
         self.sockets.update(id) { $0.sendPending = true }
     }
 
     func read(_ id: ModemSocketID, max: Int, now: Instant) throws(ModemError) {
         guard let s = self.sockets[id], s.state == .open || s.state == .peerClosed else { throw .wrongState }
         guard !s.readPending else { throw .wrongState }
-        guard let line = try? ATCommandLine("AT+QIRD", [.int(id.rawValue), .int(max)]) else { throw .unsafeArgument }
+        // A service socket is read without a length: "AT+QIRD=2 outputs a whole UDP datagram;
+        // no read length needs to be given" (EC §3.6.3). What a shorter length would do to a
+        // longer datagram is not documented.
+        let arguments: [ATCommandLine.Argument] = s.isService ? [.int(id.rawValue)] : [.int(id.rawValue), .int(max)]
+        guard let line = try? ATCommandLine("AT+QIRD", arguments) else { throw .unsafeArgument }
         try self.driver.enqueue(ATCommand(line, tag: .read(id, max), timeout: self.quick,
                                           infoPrefixes: ["+QIRD:"]), now: now)
         self.sockets.update(id) { $0.readPending = true }
@@ -274,8 +316,14 @@ final class QuectelDialect: ModemDialect {
             }
         case .read(let id, _):
             self.sockets.update(id) { $0.readPending = false }
-            let data = response.result == .ok ? response.info.compactMap(\.payload).first ?? [] : []
-            self.driver.emit(.received(id, data))
+            let info = response.result == .ok ? response.info.first(where: { $0.payload != nil }) : nil
+            let data = info?.payload ?? []
+            if self.sockets[id]?.isService == true, !data.isEmpty, let line = info?.line,
+               let sender = Self.serviceSender(line) {
+                self.driver.emit(.datagramReceived(id, from: sender.host, port: sender.port, data))
+            } else {
+                self.driver.emit(.received(id, data))
+            }
             // No new "recv" URC until the buffer is read empty (EC §2.4.11): ask again.
             if !data.isEmpty { self.driver.emit(.dataReady(id)) }
         case .close(let id):
@@ -305,6 +353,15 @@ final class QuectelDialect: ModemDialect {
         default:
             break
         }
+    }
+
+    /// The sender in a UDP SERVICE read header, `+QIRD: <n>,"<ip>",<port>` (EC §2.4.11;
+    /// the example quotes the address: `+QIRD: 4,"10.7.76.34",7687`), or nil if it names none.
+    static func serviceSender(_ line: [UInt8]) -> (host: String, port: UInt16)? {
+        var f = ATFields(line)
+        guard f.int() != nil, let host = f.string(), IPv4Dotted.isValid(host),
+              let port = f.int(), (1...65535).contains(port) else { return nil }
+        return (host, UInt16(port))
     }
 
     /// EC §2.4.9: 0 Initial, 1 Opening, 2 Connected, 3 Listening, 4 Closing;

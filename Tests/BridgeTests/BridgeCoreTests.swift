@@ -367,8 +367,9 @@ import Wire
         #expect(reply[9] == 1 && reply[20] == 0)  // ICMP, echo reply
     }
 
+    /// On a model without a shared UDP socket (SharedUDPSocketTests has the EC600E's).
     @Test func udpDatagramsGoThroughTheirOwnSocket() throws {
-        let h = BridgeCoreHarness()
+        let h = BridgeCoreHarness(model: .sim7028)
         h.bringUp()
         let datagram = UDPDatagram.packet(source: appAddress, sourcePort: 5000, destination: serverAddress,
                                           destinationPort: 7, payloadLength: 4) { $0.copyBytes(from: [1, 2, 3, 4]) }!
@@ -389,7 +390,7 @@ import Wire
     }
 
     @Test func aUDPSessionThatExpiresWhileOpeningGivesItsSocketBack() throws {
-        let h = BridgeCoreHarness()
+        let h = BridgeCoreHarness(model: .sim7028)
         h.bringUp()
         let datagram = UDPDatagram.packet(source: appAddress, sourcePort: 5000, destination: serverAddress,
                                           destinationPort: 7, payloadLength: 1) { $0.copyBytes(from: [1]) }!

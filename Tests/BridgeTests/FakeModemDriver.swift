@@ -5,7 +5,7 @@ import Buffers
 /// A scripted modem for BridgeCore tests: it records every request and emits exactly the
 /// events the test pushes, so each test states the modem's behaviour line by line.
 final class FakeModemDriver: ModemDriver {
-    enum Request: Equatable {
+    enum Request: Hashable {
         case bringUp
         case open(Int, SocketProtocol, String, UInt16)
         case send(Int, [UInt8])

@@ -39,12 +39,14 @@ extension BridgeCore {
         }
     }
 
-    /// UDP sessions: a socket per session from the scheduler, datagrams queued per session
-    /// until its socket's send is free.
+    /// UDP sessions: the shared socket where the model allows and the remote is free on it,
+    /// else a socket per session from the scheduler; datagrams queued per session until its
+    /// socket's send is free.
     func perform(_ action: UDPAction, now: Instant, packet: IPPacket? = nil) {
         switch action {
-        case .open(let id, _):
+        case .open(let id, let remote):
             self.counters.udpSessionsOpened += 1
+            if let remote, self.joinSharedDatagramSocket(id, remote: remote, now: now) { return }
             self.admit(.udp(id), now: now)
         case .send(let id, _, let payload):
             let bytes: [UInt8]
@@ -65,6 +67,7 @@ extension BridgeCore {
             self.udpQueues[id] = queue
             self.ring.markReady(.udp(id))
         case .close(let id):
+            if self.leaveSharedDatagramSocket(id, now: now) { return }
             self.udpQueues[id] = nil
             self.ring.remove(.udp(id))
             self.detach(.udp(id), now: now)

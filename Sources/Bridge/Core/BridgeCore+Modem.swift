@@ -42,7 +42,7 @@ extension BridgeCore {
             }
             self.slots[socket] = slot
         }
-        guard self.modemPhase == .up else { return }
+        guard self.pumpSharedDatagramSocket(now: now), self.modemPhase == .up else { return }
         // Reads: only as much as the flow can take now (backpressure toward the modem).
         for socket in self.slots.keys.sorted() {
             guard var slot = self.slots[socket], slot.phase == .open, slot.dataReady, !slot.reading,
@@ -65,6 +65,10 @@ extension BridgeCore {
         var later: [FlowRef] = []
         defer { for flow in later { self.ring.markReady(flow) } }
         while let flow = self.ring.next() {
+            if case .udp(let id) = flow, self.sharedDatagrams.carries(id) {
+                guard self.sendSharedDatagram(id, now: now, later: &later) else { break }
+                continue
+            }
             guard let socket = self.scheduler.socket(of: flow), var slot = self.slots[socket] else { continue }
             guard slot.phase == .open, slot.sending == nil, !slot.wantsClose else {
                 if slot.phase != .closing, !slot.wantsClose { later.append(flow) }
@@ -124,6 +128,7 @@ extension BridgeCore {
     }
 
     func handle(_ event: ModemEvent, now: Instant) {
+        if self.handleSharedDatagramEvent(event, now: now) { return }
         switch event {
         case .identified(let identity):
             self.log.info("modem", "identified: \(identity.modelText) firmware \(identity.firmware), IMEI \(identity.imei)")
@@ -146,9 +151,8 @@ extension BridgeCore {
             self.slots[id.rawValue]?.probeAt = nil
         case .received(let id, let bytes):
             self.received(id.rawValue, bytes, now: now)
-        case .datagramReceived(let id, _, _, let bytes):
-            // The bridge opens no datagram service socket yet.
-            self.lose(bytes.count, "\(id) is not a datagram service socket")
+        case .datagramReceived:
+            break  // handleSharedDatagramEvent took it
         case .sendAccepted(let id, let n):
             self.sendFinished(id.rawValue, accepted: n, now: now)
         case .sendBusy(let id):
@@ -435,6 +439,7 @@ extension BridgeCore {
         self.slots.removeAll()
         self.scheduler = SocketScheduler(socketCount: count, queueLimit: self.config.admissionQueueLimit,
                                          queueTimeout: self.config.admissionTimeout)
+        self.sharedDatagramReservationLost()
         for flow in granted + waiting { self.admit(flow, now: now) }
     }
 
@@ -460,6 +465,7 @@ extension BridgeCore {
         }
         self.slots.removeAll()
         _ = self.scheduler.releaseAll()
+        self.resetSharedDatagramSocket(reason: reason)
         self.leftoverCheckPending = false
         self.reconcileAt = nil
         for flow in regrant { self.admit(flow, now: now) }
@@ -482,11 +488,13 @@ extension BridgeCore {
             regrant = self.slots.sorted { $0.key < $1.key }.compactMap { $0.value.flow }
             self.slots.removeAll()
             _ = self.scheduler.releaseAll()
+            self.sharedDatagramReservationLost()
         }
         defer { for flow in regrant { self.admit(flow, now: now) } }
         for (id, state) in states.sorted(by: { $0.key < $1.key }) {
             let socket = id.rawValue
             guard socket >= 0, socket < self.scheduler.socketCount else { continue }
+            if !firstCheck, self.reconcileSharedDatagramSocket(socket, state, now: now) { continue }
             if var slot = self.slots[socket] {
                 if slot.phase == .closing, state == .closed, !firstCheck {
                     // Our close's answer was lost; the modem has it closed: the socket is free.

@@ -61,6 +61,8 @@ public final class BridgeCore {
     var udp: UDPSessions
     /// Datagrams of each UDP session waiting for its modem socket's send (bounded).
     var udpQueues: [UDPSessionID: [[UInt8]]] = [:]
+    /// The one socket UDP sessions share where the model allows (`udpSharedSocket`).
+    var sharedDatagrams = SharedDatagramSocket()
     var reassembler = FragmentReassembler()
     /// Host names and ping targets whose driver request found the command queue full.
     var resolvesDue: [String] = []
@@ -106,7 +108,8 @@ public final class BridgeCore {
         self.scheduler = SocketScheduler(socketCount: self.driver.capabilities.socketCount,
                                          queueLimit: config.admissionQueueLimit,
                                          queueTimeout: config.admissionTimeout)
-        // One modem socket per remote (address, port): the driver's send names no peer.
+        // A session per (app endpoint, remote endpoint): on its own modem socket, or on the
+        // shared one where the model's datagram service names peers both ways.
         let caps = self.driver.capabilities
         self.udp = UDPSessions(config: UDPSessions.Config(
             mapping: .addressAndPortDependent, maximumSessions: max(1, config.maxFlows / 4),
@@ -164,7 +167,8 @@ public final class BridgeCore {
     public func nextDeadline(now: Instant) -> Instant? {
         var times: [Instant] = [self.driver.nextDeadline, self.scheduler.nextDeadline, self.dns.nextDeadline,
                                 self.icmp.nextDeadline, self.udp.nextDeadline, self.reassembler.nextDeadline,
-                                self.reconcileAt, self.leftoverCheckPending ? self.leftoverCheckDeadline : nil].compactMap { $0 }
+                                self.reconcileAt, self.leftoverCheckPending ? self.leftoverCheckDeadline : nil,
+                                self.sharedDatagramDeadline].compactMap { $0 }
         if case .down(let at) = self.modemPhase { times.append(at) }
         switch self.table.pollAt() {
         case .now: times.append(now)
@@ -214,19 +218,26 @@ public final class BridgeCore {
             }
             self.slots[socket] = slot
         }
+        self.closeSharedDatagramSocket(now: now)
         _ = self.table.sweep(now: now)
     }
 
     // MARK: What the stats and tests read
 
     public var flowCount: Int { self.table.count }
-    public var socketsInUse: Int { self.slots.count }
+    public var socketsInUse: Int { self.socketsHeld.count }
     public var admissionQueueLength: Int { self.scheduler.queueLength }
     public var flowCounters: FlowTableCounters { self.table.counters }
     public func flowSummaries(now: Instant) -> [FlowSummary] { self.table.snapshot(now: now) }
     public var socketLimit: Int { self.scheduler.socketCount }
     /// Modem sockets held now (open, opening or closing), by number.
-    public var socketsHeld: [Int] { self.slots.keys.sorted() }
+    public var socketsHeld: [Int] {
+        var held = Array(self.slots.keys)
+        if let shared = self.sharedDatagrams.socket, self.sharedDatagrams.slot.phase != .granted { held.append(shared) }
+        return held.sorted()
+    }
+    /// UDP sessions riding the shared UDP socket now.
+    public var sharedUDPSessions: Int { self.sharedDatagrams.count }
     public var udpDrops: UDPSessions.Drops { self.udp.drops }
     public var dnsCounters: DNSInterceptor.Counters { self.dns.counters }
     public var echoCounters: ICMPEcho.Counters { self.icmp.counters }

@@ -50,8 +50,14 @@ public struct BridgeCounters: Sendable, Equatable {
     public var udpSessionsOpened = 0
     public var udpDatagramsToModem = 0
     public var udpDatagramsFromModem = 0
-    /// Datagrams from the app dropped because their session's queue toward the modem was full.
+    /// Datagrams from the app dropped because their session's queue toward the modem was full
+    /// (or, on the shared UDP socket, the driver refused the datagram).
     public var udpDatagramsDropped = 0
+    /// Datagrams read from the shared UDP socket whose sender is no session's remote (dropped).
+    public var udpDatagramsFromUnknownSenders = 0
+    /// UDP sessions that could not ride the shared UDP socket because another session there
+    /// talks to the same remote endpoint (they took a socket of their own).
+    public var udpSharedSocketCollisions = 0
 
     public init() {}
 }

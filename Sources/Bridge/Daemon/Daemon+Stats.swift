@@ -27,6 +27,7 @@ extension Daemon {
         s.drops.add(.undeliverable, UInt64(clamping: c.modemBytesLost))
         s.drops.add(.openFailed, UInt64(clamping: c.socketOpenFailures))
         s.drops.add(.udpQueueFull, UInt64(clamping: c.udpDatagramsDropped))
+        s.drops.add(.udpUnknownSender, UInt64(clamping: c.udpDatagramsFromUnknownSenders))
         s.drops.add(.noSocket, UInt64(clamping: c.admissionTimeouts + c.admissionRejects))
         s.drops.add(self.core.fragmentDrops)
         s.addFlowTableCounters(self.core.flowCounters)

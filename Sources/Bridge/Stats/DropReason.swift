@@ -21,6 +21,8 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case udpTooBig
     /// A UDP session's queue toward the modem was full.
     case udpQueueFull
+    /// A datagram on the shared UDP socket from a sender that is no session's remote.
+    case udpUnknownSender
     /// The modem refused to open a socket for the flow.
     case openFailed
     /// Data from the modem for a flow that is gone.
@@ -60,6 +62,7 @@ public enum DropReason: Int, CaseIterable, Sendable {
         case .udpSessionLimit: "udp_session_limit"
         case .udpTooBig: "udp_too_big"
         case .udpQueueFull: "udp_queue_full"
+        case .udpUnknownSender: "udp_unknown_sender"
         case .openFailed: "open_failed"
         case .undeliverable: "undeliverable"
         case .tunWriteFailed: "tun_write_failed"

@@ -234,6 +234,52 @@ func randomBytes(_ n: Int, seed: UInt64) -> [UInt8] {
         #expect(SHA256.hex(s.traffic.received[id] ?? []) == SHA256.hex(sent))
     }
 
+    /// One UDP SERVICE socket, two UDP echo peers on loopback: every datagram goes to the
+    /// peer its send named, and every reply comes back named with the peer that sent it.
+    @Test(arguments: supportedModels.filter { ModemModel(name: $0)?.capabilities.udpSharedSocket == true })
+    func oneDatagramServiceSocketTalksToTwoPeers(_ model: String) throws {
+        let peers = [try UDPEchoServer(), try UDPEchoServer()]
+        defer { for p in peers { p.stop() } }
+        let s = try Session(model: model)
+        let id = ModemSocketID(3)
+        try s.driver.openDatagramService(id, localPort: try freeUDPPort(), now: MonotonicClock.now())
+        var openError: ModemError??
+        _ = try s.traffic.wait(for: 30) { e in
+            if case .opened(id, let err) = e { openError = .some(err); return true }
+            return false
+        }
+        try #require(openError == .some(nil), "open: \(String(describing: openError))")
+        // A service socket's send must name its peer.
+        #expect(throws: ModemError.wrongState) { try s.driver.send(id, [1][...], now: MonotonicClock.now()) }
+        var expected: [(port: UInt16, bytes: [UInt8])] = []
+        for i in 0..<10 {
+            for (k, peer) in peers.enumerated() {
+                let datagram = [UInt8(k)] + randomBytes(100 + 37 * i, seed: UInt64(200 + 2 * i + k))
+                expected.append((peer.port, datagram))
+                try s.driver.sendDatagram(id, to: "127.0.0.1", port: peer.port, datagram[...], now: MonotonicClock.now())
+                let accepted = try s.traffic.wait(for: 10) { e in
+                    if case .sendAccepted(id, datagram.count) = e { return true }
+                    if case .sendBusy(id) = e { return true }
+                    if case .sendFailed(id, _) = e { return true }
+                    return false
+                }
+                #expect(accepted)
+                #expect(s.traffic.events.last == .sendAccepted(id, datagram.count), "\(String(describing: s.traffic.events.last))")
+                // One datagram in flight at a time, so loopback UDP does not drop any.
+                _ = try s.traffic.run(until: MonotonicClock.now() + .seconds(10)) { s.traffic.datagrams.count >= expected.count }
+            }
+        }
+        let got = s.traffic.datagrams
+        #expect(got.count == expected.count)
+        for (g, e) in zip(got, expected) {
+            #expect(g.socket == id && g.host == "127.0.0.1" && g.port == e.port && g.bytes == e.bytes,
+                    "\(g.host):\(g.port) \(g.bytes.count) bytes, expected :\(e.port) \(e.bytes.count) bytes")
+        }
+        #expect(Set(got.map(\.port)) == Set(peers.map(\.port)))
+        try s.driver.close(id, now: MonotonicClock.now())
+        #expect(try s.traffic.wait(for: 30) { if case .closed(id) = $0 { return true } else { return false } })
+    }
+
     @Test(arguments: supportedModels)
     func networkLossAndRebootAreReported(_ model: String) throws {
         let s = try Session(model: model)

@@ -151,3 +151,20 @@ final class UDPEchoServer: @unchecked Sendable {
         close(self.fd)
     }
 }
+
+/// A UDP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, closed):
+/// for a modem service socket, whose local port must be given (EC §2.4.7).
+func freeUDPPort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.EIO) }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    }
+    guard ok else { throw POSIXError(.EADDRINUSE) }
+    return UInt16(bigEndian: addr.sin_port)
+}

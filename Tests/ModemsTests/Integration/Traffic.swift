@@ -12,6 +12,8 @@ final class Traffic {
     var toSend: [ModemSocketID: [UInt8]] = [:]
     var sent: [ModemSocketID: Int] = [:]
     var received: [ModemSocketID: [UInt8]] = [:]
+    /// Datagrams read from datagram service sockets, with the sender the driver named.
+    var datagrams: [(socket: ModemSocketID, host: String, port: UInt16, bytes: [UInt8])] = []
     var busyEvents = 0
     var failures: [String] = []
     var peerClosed: Set<ModemSocketID> = []
@@ -76,6 +78,9 @@ final class Traffic {
         case .received(let s, let bytes):
             self.readInFlight.remove(s)
             self.received[s, default: []] += bytes
+        case .datagramReceived(let s, let host, let port, let bytes):
+            self.readInFlight.remove(s)
+            self.datagrams.append((s, host, port, bytes))
         case .closedByPeer(let s), .broken(let s, _):
             self.peerClosed.insert(s)
         case .commandTimedOut(let c):

@@ -64,6 +64,36 @@ import Wire
         #expect(h.core.counters.udpDatagramsToModem == 3 && h.core.counters.bytesToModem == 6)
     }
 
+    /// Later datagrams of an open session are sent from the packet itself (not the queue the
+    /// first one waited in), with their own bytes.
+    @Test(arguments: [ModemModel.ec600e, .sim7028])
+    func laterDatagramsOfAnOpenSessionGoOut(_ model: ModemModel) throws {
+        let h = BridgeCoreHarness(model: model)
+        h.bringUp()
+        h.fromApp(Self.datagram(appPort: 5000, [1]))
+        let socket: Int
+        switch h.modem.takeRequests().first {
+        case .openService(let s, _)?: socket = s
+        case .open(let s, .udp, _, _)?: socket = s
+        default: Issue.record("no open"); return
+        }
+        h.modem.push(.opened(ModemSocketID(socket), nil))
+        h.turn()
+        _ = h.modem.takeRequests()
+        h.modem.push(.sendAccepted(ModemSocketID(socket), 1))
+        h.turn()
+        for payload: [UInt8] in [[2, 3], Array(repeating: 0xAB, count: 1400)] {
+            h.fromApp(Self.datagram(appPort: 5000, payload))
+            let sent = h.modem.takeRequests()
+            let expected: FakeModemDriver.Request = model == .ec600e
+                ? .sendTo(socket, "192.0.2.10", 7, payload) : .send(socket, payload)
+            #expect(sent == [expected])
+            h.modem.push(.sendAccepted(ModemSocketID(socket), payload.count))
+            h.turn()
+        }
+        #expect(h.core.counters.udpDatagramsToModem == 3 && h.core.counters.udpDatagramsDropped == 0)
+    }
+
     @Test func datagramsGoToTheSessionOfTheirSender() throws {
         let h = BridgeCoreHarness()
         h.bringUp()

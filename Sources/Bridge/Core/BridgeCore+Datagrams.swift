@@ -54,8 +54,19 @@ extension BridgeCore {
             case .owned(let owned):
                 bytes = owned
             case .inPacket(let range):
-                guard let packet, range.lowerBound >= 0, range.upperBound <= packet.payload.count else { return }
-                bytes = Array(packet.payload[range])
+                // The range is in the whole packet (`UDPPayload.inPacket`), IP header included.
+                let whole: UnsafeRawBufferPointer
+                switch packet {
+                case .v4(let p)?: whole = p.bytes
+                case .v6(let p)?: whole = p.bytes
+                case nil: whole = UnsafeRawBufferPointer(start: nil, count: 0)
+                }
+                guard range.lowerBound >= 0, range.upperBound <= whole.count else {
+                    self.counters.udpDatagramsDropped += 1
+                    self.log.warning("udp", "\(id): datagram range \(range) outside its packet; dropped")
+                    return
+                }
+                bytes = Array(whole[range])
             }
             var queue = self.udpQueues[id] ?? []
             guard queue.count < Self.maxQueuedDatagramsPerSession else {

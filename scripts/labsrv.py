@@ -3,11 +3,13 @@
 
   HTTP  GET  /random/N[?seed=S]  N deterministic pseudo-random bytes; header X-SHA256
         POST /upload             answers the sha256 hex of the body it received
-  TCP   echo on port 7; UDP echo on port 7
+  TCP   echo on port 7; UDP echo on port 7 and on ports 7001-7019 (--udp-echo-ports),
+        so tests can reach many distinct UDP peers (one shared modem UDP socket
+        carries one session per remote endpoint)
 
 Everything binds to the address given (192.0.2.10 in the lab); stdlib only.
 """
-import argparse, hashlib, random, socket, socketserver, threading
+import argparse, hashlib, random, selectors, socket, socketserver, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BYTES = 256 * 1024 * 1024  # a bound on what one request may ask for or send
@@ -74,12 +76,25 @@ class ThreadingTCP(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
 
 
-def udp_echo(addr, port):
-    s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((addr, port))
+def udp_echo(addr, ports):
+    """Echoes every datagram on each of `ports` back to its sender, from that port."""
+    sel = selectors.DefaultSelector()
+    for port in ports:
+        s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((addr, port))
+        sel.register(s, selectors.EVENT_READ)
     while True:
-        data, peer = s.recvfrom(65535)
-        s.sendto(data, peer)
+        for key, _ in sel.select():
+            data, peer = key.fileobj.recvfrom(65535)
+            key.fileobj.sendto(data, peer)
+
+
+def port_range(text):
+    """'7001-7019' or '7001' or '' → list of ports."""
+    if not text:
+        return []
+    first, _, last = text.partition("-")
+    return list(range(int(first), int(last or first) + 1))
 
 
 def main():
@@ -87,13 +102,16 @@ def main():
     ap.add_argument("--address", default="192.0.2.10")
     ap.add_argument("--http-port", type=int, default=80)
     ap.add_argument("--echo-port", type=int, default=7)
+    ap.add_argument("--udp-echo-ports", default="7001-7019", help="more UDP echo ports (a range)")
     a = ap.parse_args()
+    extra = port_range(a.udp_echo_ports)
     ThreadingHTTPServer.daemon_threads = True
     http = ThreadingHTTPServer((a.address, a.http_port), Handler)
     echo = ThreadingTCP((a.address, a.echo_port), TCPEcho)
     threading.Thread(target=echo.serve_forever, daemon=True).start()
-    threading.Thread(target=udp_echo, args=(a.address, a.echo_port), daemon=True).start()
-    print(f"labsrv: http {a.address}:{a.http_port}, tcp+udp echo :{a.echo_port}", flush=True)
+    threading.Thread(target=udp_echo, args=(a.address, [a.echo_port] + extra), daemon=True).start()
+    more = f", udp echo :{a.udp_echo_ports}" if extra else ""
+    print(f"labsrv: http {a.address}:{a.http_port}, tcp+udp echo :{a.echo_port}{more}", flush=True)
     http.serve_forever()
 
 

@@ -30,6 +30,8 @@ final class BridgeDaemon {
     let logPath: String
     let controlPath: String
     let hostsPath: String
+    /// The daemon's stats socket (`tun2modem stats --socket`).
+    let statsPath: String
     var process: ChildProcess?
     let pid: pid_t
 
@@ -39,11 +41,12 @@ final class BridgeDaemon {
         self.logPath = base + ".log"
         self.controlPath = base + ".ctl"
         self.hostsPath = base + ".hosts"
+        self.statsPath = base + ".stats"
         try "192.0.2.10 \(Self.labHostName)\n".write(toFile: self.hostsPath, atomically: true, encoding: .utf8)
         try? FileManager.default.removeItem(atPath: self.controlPath)
         let child = try lab.spawn("app", [Self.daemonPath, "run", "--sim", model, "--sim-netns", lab.net,
                                              "--sim-arg=--hosts=\(self.hostsPath)", "--sim-arg=--control=\(self.controlPath)",
-                                             "--route", "default", "--stats-socket", base + ".stats",
+                                             "--route", "default", "--stats-socket", self.statsPath,
                                              "--log-level", "info"] + extraArguments, log: self.logPath)
         self.pid = child.pid
         self.process = consume child

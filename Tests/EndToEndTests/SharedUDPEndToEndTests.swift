@@ -9,7 +9,10 @@ import Testing
     @Test(.enabled(if: Lab.available, "end-to-end needs root, /dev/net/tun and iproute2"), .timeLimit(.minutes(2)))
     func manyUDPSessionsShareOneModemSocket() throws {
         let lab = try Lab(prefix: BridgeDaemon.labPrefix("udps"))
-        let daemon = try BridgeDaemon(lab: lab, model: "EC600E")
+        // A real UART's pace and a modem that takes its time over each command, so datagrams
+        // queue up in the modem and are read back one after another.
+        let daemon = try BridgeDaemon(lab: lab, model: "EC600E",
+                                      extraArguments: ["--baud", "115200", "--sim-arg=--latency-ms=20"])
         defer { daemon.stop() }
         try #require(daemon.waitForBringUp(), "no bring-up:\n\(daemon.log)")
         let started = Date()

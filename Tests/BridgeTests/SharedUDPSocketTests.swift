@@ -321,6 +321,86 @@ import Wire
         #expect(h.modem.takeRequests() == [.sendTo(shared, "192.0.2.10", 9, [9])])
     }
 
+    @Test func aFullSendBufferDelaysTheSameDatagram() throws {
+        let h = BridgeCoreHarness()
+        h.bringUp()
+        let shared = try Self.openShared(h)
+        h.fromApp(Self.datagram(appPort: 5000, [4, 4]))
+        #expect(h.modem.takeRequests() == [.sendTo(shared, "192.0.2.10", 7, [4, 4])])
+        h.modem.push(.sendBusy(ModemSocketID(shared)))
+        h.turn()
+        #expect(h.modem.takeRequests().isEmpty)
+        // After the busy pause (100 ms) the same datagram goes again.
+        h.advance(.milliseconds(100))
+        #expect(h.modem.takeRequests() == [.sendTo(shared, "192.0.2.10", 7, [4, 4])])
+        h.modem.push(.sendAccepted(ModemSocketID(shared), 2))
+        h.turn()
+        #expect(h.core.counters.sendBusy == 1 && h.core.counters.udpDatagramsToModem == 2)
+        #expect(h.core.nextDeadline(now: h.now).map { $0 > h.now } ?? true, "a past deadline would spin the loop")
+    }
+
+    @Test func sendsThatKeepFailingEndTheSessionsAndCloseTheSocket() throws {
+        let h = BridgeCoreHarness()
+        h.bringUp()
+        let shared = try Self.openShared(h)
+        h.fromApp(Self.datagram(appPort: 5001, port: 8, [8]))
+        h.fromApp(Self.datagram(appPort: 5000, [5]))
+        var attempts = 0
+        var requests: [FakeModemDriver.Request] = []
+        for _ in 0..<10 {
+            h.advance(.seconds(1))
+            let batch = h.modem.takeRequests()
+            requests += batch
+            let sends = batch.filter { if case .sendTo = $0 { true } else { false } }
+            guard !sends.isEmpty else { break }
+            attempts += sends.count
+            h.modem.push(.sendFailed(ModemSocketID(shared), .modemError(-1)))
+            h.turn()
+        }
+        // Retried three times (as on any socket), then the socket is taken as gone.
+        #expect(attempts == 4)
+        #expect(h.core.counters.sendRetries == 3)
+        // Both sessions' datagrams were still queued when the socket was given up.
+        #expect(h.core.counters.udpDatagramsDropped == 2)
+        #expect(h.core.sharedUDPSessions == 0 && h.core.udp.count == 0)
+        #expect(requests.contains(.close(shared)))
+        h.modem.push(.closed(ModemSocketID(shared)))
+        h.turn()
+        #expect(h.core.socketsInUse == 0)
+    }
+
+    @Test func aSessionThatComesWhileTheIdleSocketClosesReopensIt() throws {
+        let h = BridgeCoreHarness()
+        h.bringUp()
+        let shared = try Self.openShared(h)
+        h.advance(.seconds(301))
+        #expect(h.modem.takeRequests().contains(.close(shared)))
+        h.fromApp(Self.datagram(appPort: 6000, port: 123, [0x1B]))
+        #expect(h.modem.takeRequests().isEmpty && h.core.sharedUDPSessions == 1)
+        h.modem.push(.closed(ModemSocketID(shared)))
+        h.turn()
+        let requests = h.modem.takeRequests()
+        guard case .openService(shared, _)? = requests.first, requests.count == 1 else {
+            Issue.record("expected the shared socket opened again, got \(requests)")
+            return
+        }
+        h.modem.push(.opened(ModemSocketID(shared), nil))
+        h.turn()
+        #expect(h.modem.takeRequests() == [.sendTo(shared, "192.0.2.10", 123, [0x1B])])
+    }
+
+    @Test func anIPv6RemoteGetsItsOwnSocket() throws {
+        let h = BridgeCoreHarness()
+        h.bringUp()
+        let app6 = IPAddress("fd00::2")!
+        let packet = UDPDatagram.packet(source: app6, sourcePort: 5000, destination: IPAddress("2001:db8::1")!,
+                                        destinationPort: 7, payloadLength: 1) { $0.copyBytes(from: [1]) }!
+        h.fromApp(packet)
+        // UDP SERVICE sends take a dotted IPv4 address only (EC §2.4.10).
+        #expect(h.modem.takeRequests() == [.open(0, .udp, "2001:db8::1", 7)])
+        #expect(h.core.sharedUDPSessions == 0)
+    }
+
     @Test func aModelWithoutTheServiceGivesEachSessionItsOwnSocket() throws {
         let h = BridgeCoreHarness(model: .sim7028)
         h.bringUp()

@@ -76,6 +76,8 @@ extension BridgeCore {
         }
         for id in members {
             if countAsReset { self.counters.flowsResetByModem += 1 }
+            // Datagrams still waiting for the modem go with the session: counted, not lost quietly.
+            self.counters.udpDatagramsDropped += self.udpQueues[id]?.count ?? 0
             self.udpQueues[id] = nil
             self.ring.remove(.udp(id))
             self.udp.closed(id)

@@ -70,7 +70,7 @@ public final class ATModemDriver: ModemDriver {
         return earliest.instant
     }
 
-    public func received<C: RandomAccessCollection>(_ bytes: C, now: Instant) where C.Element == UInt8 {
+    public func received(_ bytes: UnsafeRawBufferPointer, now: Instant) {
         self.engine.receive(bytes, now: now, rules: PayloadRules(driver: self))
         self.drainEngine(now: now)
     }

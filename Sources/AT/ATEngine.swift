@@ -84,10 +84,10 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     public mutating func nextEvent() -> ATEvent<Tag>? { self.events.popFirst() }
 
     /// Feeds bytes read from the serial fd.
-    public mutating func receive<C: RandomAccessCollection, R: ATPayloadRules>(
-        _ bytes: C, now: Instant, rules: R
-    ) where C.Element == UInt8, R.Tag == Tag {
-        var index = bytes.startIndex
+    public mutating func receive<R: ATPayloadRules>(
+        _ bytes: UnsafeRawBufferPointer, now: Instant, rules: R
+    ) where R.Tag == Tag {
+        var index = 0
         while true {
             let current = self.inFlight?.command
             guard let frame = self.framer.next(bytes, index: &index, inline: {
@@ -95,6 +95,14 @@ public struct ATEngine<Tag: Sendable>: Sendable {
             }) else { break }
             self.handle(frame, now: now, rules: rules)
         }
+    }
+
+    /// `receive` from any byte collection (tests, tools).
+    public mutating func receive<C: Collection, R: ATPayloadRules>(
+        _ bytes: C, now: Instant, rules: R
+    ) where C.Element == UInt8, R.Tag == Tag {
+        let done: Void? = bytes.withContiguousStorageIfAvailable { self.receive(UnsafeRawBufferPointer($0), now: now, rules: rules) }
+        if done == nil { Array(bytes).withUnsafeBytes { self.receive($0, now: now, rules: rules) } }
     }
 
     /// Times out the command in flight once its deadline has passed.

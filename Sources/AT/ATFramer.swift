@@ -103,9 +103,13 @@ public struct ATFramer: Sendable {
     /// - Parameter inline: asked with the line so far, at each comma of a line starting with
     ///   `+`: the number of data bytes that follow on the same line, or nil when this is not
     ///   (yet) an inline-data header.
-    public mutating func next<C: RandomAccessCollection>(
-        _ input: C, index: inout C.Index, inline: (ArraySlice<UInt8>) -> Int? = { _ in nil }
-    ) -> ATFrame? where C.Element == UInt8 {
+    ///
+    /// Not generic on purpose: the daemon calls it through the driver on every serial read,
+    /// and an unspecialised generic version spent more on run-time type metadata than on
+    /// the bytes.
+    public mutating func next(
+        _ input: UnsafeRawBufferPointer, index: inout Int, inline: (ArraySlice<UInt8>) -> Int? = { _ in nil }
+    ) -> ATFrame? {
         while true {
             if case .payload(let remaining) = self.mode {
                 if remaining == 0 { return self.finishPayload() }
@@ -113,24 +117,43 @@ public struct ATFramer: Sendable {
                 if self.swallowLF {
                     self.swallowLF = false
                     if input[index] == 0x0A {
-                        input.formIndex(after: &index)
+                        index += 1
                         continue
                     }
                 }
                 // Bulk copy: the payload is taken by count, its bytes are never inspected.
-                let available = input.distance(from: index, to: input.endIndex)
-                let take = min(available, remaining)
-                let end = input.index(index, offsetBy: take)
-                self.payload.append(contentsOf: input[index..<end])
+                let take = min(input.endIndex - index, remaining)
+                let end = index + take
+                self.payload.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[index..<end]))
                 index = end
                 self.mode = .payload(remaining - take)
                 continue
             }
             guard index < input.endIndex else { return nil }
             let byte = input[index]
-            input.formIndex(after: &index)
+            index += 1
             if let frame = self.lineByte(byte, inline: inline) { return frame }
         }
+    }
+
+    /// `next` over any byte collection (tests, tools): the same framing, by copy when the
+    /// collection is not contiguous.
+    public mutating func next<C: RandomAccessCollection>(
+        _ input: C, index: inout C.Index, inline: (ArraySlice<UInt8>) -> Int? = { _ in nil }
+    ) -> ATFrame? where C.Element == UInt8 {
+        let rest = input[index...]
+        let contiguous = rest.withContiguousStorageIfAvailable { buffer -> (ATFrame?, Int) in
+            var i = 0
+            let frame = self.next(UnsafeRawBufferPointer(buffer), index: &i, inline: inline)
+            return (frame, i)
+        }
+        let (frame, consumed) = contiguous ?? Array(rest).withUnsafeBytes { buffer -> (ATFrame?, Int) in
+            var i = 0
+            let frame = self.next(buffer, index: &i, inline: inline)
+            return (frame, i)
+        }
+        index = input.index(index, offsetBy: consumed)
+        return frame
     }
 
     private mutating func finishPayload() -> ATFrame {

@@ -74,7 +74,7 @@ public struct DNSInterceptor {
 
     /// When the oldest lookup times out.
     public var nextDeadline: Instant? {
-        self.pending.values.map(\.startedAt).min().map { $0 + self.config.resolveTimeout }
+        self.pending.values.lazy.map(\.startedAt).min().map { $0 + self.config.resolveTimeout }
     }
 
     // MARK: Queries from apps

@@ -85,35 +85,40 @@ public struct FlowTable {
     /// Removes every closed TCP flow, counting why each closed; returns them so the bridge
     /// can release their modem sockets.
     public mutating func sweep(now: Instant) -> [FlowRecord] {
-        let closed = records.values.filter { $0.tcp?.isClosed == true }.map(\.key)
+        var closed: [FlowKey] = []
+        for index in records.indices where records.values[index].tcp?.isClosed == true {
+            closed.append(records.keys[index])
+        }
         return closed.compactMap { remove($0, now: now) }
     }
 
     /// The TCP flows whose endpoints want `dispatch` at `now`.
     public func dueTCPFlows(now: Instant) -> [FlowKey] {
-        records.values.compactMap { record in
-            guard let endpoint = record.tcp else { return nil }
-            switch endpoint.pollAt() {
-            case .now: return record.key
-            case .at(let t): return t <= now ? record.key : nil
-            case .never: return nil
+        var due: [FlowKey] = []
+        // By index: `for record in records.values` would copy every record (and retain
+        // everything in it) on each turn of the event loop.
+        for index in records.indices {
+            switch records.values[index].tcp?.pollAt() {
+            case .now?: due.append(records.keys[index])
+            case .at(let t)? where t <= now: due.append(records.keys[index])
+            default: break
             }
         }
+        return due
     }
 
     /// The earliest time any TCP endpoint needs `dispatch` (a linear scan: the table is
     /// bounded by `maxFlows`).
     public func pollAt() -> TCPPollAt {
-        var earliest: Instant?
-        for record in records.values {
-            guard let endpoint = record.tcp else { continue }
-            switch endpoint.pollAt() {
-            case .now: return .now
-            case .at(let t): earliest = min(earliest ?? t, t)
-            case .never: break
+        var earliest = Earliest()
+        for index in records.indices {
+            switch records.values[index].tcp?.pollAt() {
+            case .now?: return .now
+            case .at(let t)?: earliest.consider(t)
+            default: break
             }
         }
-        return earliest.map { .at($0) } ?? .never
+        return earliest.instant.map { .at($0) } ?? .never
     }
 
     /// Frees a slot if the table is full, by evicting the oldest flow in TIME-WAIT (the

@@ -49,3 +49,17 @@ public struct FlowSummary: Hashable, Sendable {
     /// Buffer memory it holds.
     public var bufferedBytes: Int
 }
+
+extension FlowRecord {
+    /// Runs `body` on the TCP endpoint in place; nil for a flow that is not TCP.
+    mutating func withEndpoint<R, E: Error>(_ body: (inout TCPEndpoint) throws(E) -> R) throws(E) -> R? {
+        guard self.tcp != nil else { return nil }
+        defer {
+            // Once the modem has answered, the SYN is only kept for an ICMP error.
+            if let state = self.tcp?.state, state != .awaitingModem, self.tcp?.wantsUnreachable == false {
+                self.heldSYN = nil
+            }
+        }
+        return try body(&self.tcp!)
+    }
+}

@@ -80,7 +80,7 @@ public struct ICMPEcho {
 
     /// When the oldest ping times out.
     public var nextDeadline: Instant? {
-        self.pings.values.map(\.startedAt).min().map { $0 + self.config.timeout }
+        self.pings.values.lazy.map(\.startedAt).min().map { $0 + self.config.timeout }
     }
 
     /// Takes an ICMP or ICMPv6 packet from the app (validated, not a fragment).

@@ -259,9 +259,13 @@ extension TCPEndpoint {
         default:
             if ackDue || fastRetransmitDue || keepaliveDue || nextSegment() != nil { return .now }
         }
-        let deadlines = [retransmitAt, persistAt, closeAt, keepaliveDeadline, modemStallDeadline]
-        guard let first = deadlines.compactMap({ $0 }).min() else { return .never }
-        return .at(first)
+        var earliest = Earliest()
+        earliest.consider(retransmitAt)
+        earliest.consider(persistAt)
+        earliest.consider(closeAt)
+        earliest.consider(keepaliveDeadline)
+        earliest.consider(modemStallDeadline)
+        return earliest.instant.map { .at($0) } ?? .never
     }
 
     /// Keepalive (RFC 1122 §4.2.3.6): only when the app has been silent, nothing is in

@@ -66,7 +66,7 @@ public struct UDPSessions {
 
     /// When the next session idles out.
     public var nextDeadline: Instant? {
-        self.sessions.values.map(\.lastActivityAt).min().map { $0 + self.config.idleTimeout }
+        self.sessions.values.lazy.map(\.lastActivityAt).min().map { $0 + self.config.idleTimeout }
     }
 
     // MARK: From the app

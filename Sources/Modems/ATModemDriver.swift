@@ -61,12 +61,16 @@ public final class ATModemDriver: ModemDriver {
     // MARK: I/O
 
     public var nextDeadline: Instant? {
-        let times = [self.engine.nextDeadline, self.run?.retryAt, self.run?.waitUntil,
-                     self.dialect?.nextDeadline, self.isUp ? self.nextHealthPoll : nil].compactMap { $0 }
-        return times.min()
+        var earliest = Earliest()
+        earliest.consider(self.engine.nextDeadline)
+        earliest.consider(self.run?.retryAt)
+        earliest.consider(self.run?.waitUntil)
+        earliest.consider(self.dialect?.nextDeadline)
+        if self.isUp { earliest.consider(self.nextHealthPoll) }
+        return earliest.instant
     }
 
-    public func received<C: RandomAccessCollection>(_ bytes: C, now: Instant) where C.Element == UInt8 {
+    public func received(_ bytes: UnsafeRawBufferPointer, now: Instant) {
         self.engine.receive(bytes, now: now, rules: PayloadRules(driver: self))
         self.drainEngine(now: now)
     }
@@ -220,7 +224,10 @@ public final class ATModemDriver: ModemDriver {
             switch e {
             case .completed(let response):
                 if let elapsed = response.elapsed {
-                    self.emit(.commandCompleted(command: String(decoding: response.command, as: UTF8.self),
+                    // The verb only (`AT+QISEND`): short enough to need no heap, and all the
+                    // per-command statistics look at.
+                    let verb = response.command.prefix { $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "?") }
+                    self.emit(.commandCompleted(command: String(decoding: verb, as: UTF8.self),
                                                 elapsed: elapsed, outcome: CommandOutcome(response.result)))
                 }
                 if case .bringUp(let stage) = response.tag {

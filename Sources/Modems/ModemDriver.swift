@@ -65,7 +65,9 @@ public protocol ModemDriver: AnyObject {
     /// When `tick` must next be called; nil when nothing is timed.
     var nextDeadline: Instant? { get }
 
-    func received<C: RandomAccessCollection>(_ bytes: C, now: Instant) where C.Element == UInt8
+    /// Bytes read from the serial fd. Not generic: called through `any ModemDriver` on every
+    /// read, where a generic requirement runs unspecialised.
+    func received(_ bytes: UnsafeRawBufferPointer, now: Instant)
     func tick(now: Instant)
     func nextWrite() -> ATWrite?
     func nextEvent() -> ModemEvent?
@@ -139,4 +141,12 @@ public struct BringUpLimits: Sendable, Equatable {
 /// during `identify` or `bringUp` and then speaks its dialect.
 public func makeModemDriver(model: ModemModel?) -> any ModemDriver {
     ATModemDriver(model: model)
+}
+
+extension ModemDriver {
+    /// `received` from any byte collection (tests, tools).
+    public func received<C: Collection>(_ bytes: C, now: Instant) where C.Element == UInt8 {
+        let done: Void? = bytes.withContiguousStorageIfAvailable { self.received(UnsafeRawBufferPointer($0), now: now) }
+        if done == nil { Array(bytes).withUnsafeBytes { self.received($0, now: now) } }
+    }
 }

@@ -96,7 +96,7 @@ public enum ModemEvent: Sendable, Equatable {
     case modemRebooted
     /// A command got no final result within its timeout (text of the command).
     case commandTimedOut(String)
-    /// A command ended: its text, the time from dispatch to its final line, and how it
+    /// A command ended: its verb (`AT+QISEND`, no parameters), the time from dispatch to its final line, and how it
     /// ended. For the daemon's per-command counters and latency histogram (issue 6).
     case commandCompleted(command: String, elapsed: Duration, outcome: CommandOutcome)
     /// An unsolicited result code arrived; `kind` names it (`+QIURC recv`, `RDY`).

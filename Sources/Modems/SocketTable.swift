@@ -28,5 +28,6 @@ struct SocketTable<Slot> {
         for i in self.slots.indices { self.slots[i] = self.empty }
     }
 
-    var ids: [ModemSocketID] { self.slots.indices.map(ModemSocketID.init) }
+    /// Lazy: asked on every turn of the event loop (`nextDeadline`), so no array per ask.
+    var ids: LazyMapSequence<Range<Int>, ModemSocketID> { self.slots.indices.lazy.map(ModemSocketID.init) }
 }

@@ -91,7 +91,7 @@ public struct FragmentReassembler {
 
     /// When the oldest datagram expires; the caller's timer should fire then.
     public var nextDeadline: Instant? {
-        self.datagrams.values.map(\.started).min().map { $0 + self.limits.timeout }
+        self.datagrams.values.lazy.map(\.started).min().map { $0 + self.limits.timeout }
     }
 
     /// Drops every datagram whose time is up (counted as `fragmentTimeout` when it still

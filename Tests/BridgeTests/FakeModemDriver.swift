@@ -42,7 +42,7 @@ final class FakeModemDriver: ModemDriver {
         return self.requests
     }
 
-    func received<C: RandomAccessCollection>(_ bytes: C, now: Instant) where C.Element == UInt8 {}
+    func received(_ bytes: UnsafeRawBufferPointer, now: Instant) {}
     func tick(now: Instant) {}
     func nextWrite() -> ATWrite? { nil }
     func nextEvent() -> ModemEvent? { self.events.isEmpty ? nil : self.events.removeFirst() }

@@ -165,22 +165,28 @@ public final class BridgeCore {
 
     /// When `tick` must be called next.
     public func nextDeadline(now: Instant) -> Instant? {
-        var times: [Instant] = [self.driver.nextDeadline, self.scheduler.nextDeadline, self.dns.nextDeadline,
-                                self.icmp.nextDeadline, self.udp.nextDeadline, self.reassembler.nextDeadline,
-                                self.reconcileAt, self.leftoverCheckPending ? self.leftoverCheckDeadline : nil,
-                                self.sharedDatagramDeadline].compactMap { $0 }
-        if case .down(let at) = self.modemPhase { times.append(at) }
+        var earliest = Earliest()
+        earliest.consider(self.driver.nextDeadline)
+        earliest.consider(self.scheduler.nextDeadline)
+        earliest.consider(self.dns.nextDeadline)
+        earliest.consider(self.icmp.nextDeadline)
+        earliest.consider(self.udp.nextDeadline)
+        earliest.consider(self.reassembler.nextDeadline)
+        earliest.consider(self.reconcileAt)
+        earliest.consider(self.sharedDatagramDeadline)
+        if self.leftoverCheckPending { earliest.consider(self.leftoverCheckDeadline) }
+        if case .down(let at) = self.modemPhase { earliest.consider(at) }
         switch self.table.pollAt() {
-        case .now: times.append(now)
-        case .at(let t): times.append(t)
+        case .now: return now
+        case .at(let t): earliest.consider(t)
         case .never: break
         }
         for slot in self.slots.values {
-            if let t = slot.sendRetryAt { times.append(t) }
-            if let t = slot.lingerUntil { times.append(t) }
-            if let t = slot.probeAt { times.append(t) }
+            earliest.consider(slot.sendRetryAt)
+            earliest.consider(slot.lingerUntil)
+            earliest.consider(slot.probeAt)
         }
-        return times.min()
+        return earliest.instant
     }
 
     /// The serial device went away (read error, hang-up): every flow on the modem is reset;

@@ -7,6 +7,10 @@ import Buffers
 /// `ATE0` → `E0`... see `name(of:)`), so the table stays small whatever the arguments.
 /// At most `capacity` names are kept; the rest count under `other`.
 public struct ATCommandStats: Sendable, Equatable {
+    public static func == (a: ATCommandStats, b: ATCommandStats) -> Bool {
+        a.capacity == b.capacity && a.entries == b.entries
+    }
+
     /// How a command ended.
     public enum Outcome: Sendable, Equatable {
         /// `OK` or the dialect's success result (`SEND OK`, a prompt taken).
@@ -30,6 +34,11 @@ public struct ATCommandStats: Sendable, Equatable {
 
     public let capacity: Int
     public private(set) var entries: [Entry] = []
+    /// Command text → entry, so that the name is parsed once per distinct text rather than
+    /// twice per command (a bulk transfer sends thousands of the same `AT+QISEND` verb).
+    /// Bounded: texts beyond it are parsed each time.
+    private var slotByCommand: [String: Int] = [:]
+    static let memoLimit = 64
 
     public init(capacity: Int = 32) {
         precondition(capacity > 1)
@@ -38,13 +47,13 @@ public struct ATCommandStats: Sendable, Equatable {
 
     /// Counts a command written to the modem; `command` is its text, e.g. `AT+QIRD=1,1500`.
     public mutating func sent(command: String) {
-        let i = self.slot(for: Self.name(of: command))
+        let i = self.slot(forCommand: command)
         self.entries[i].sent &+= 1
     }
 
     /// Counts how a command ended, and its latency when it was answered.
     public mutating func completed(command: String, latency: Duration, outcome: Outcome) {
-        let i = self.slot(for: Self.name(of: command))
+        let i = self.slot(forCommand: command)
         switch outcome {
         case .ok: self.entries[i].ok &+= 1
         case .error: self.entries[i].errors &+= 1
@@ -81,6 +90,13 @@ public struct ATCommandStats: Sendable, Equatable {
     static func milliseconds(_ d: Duration) -> Double {
         let c = d.components
         return Double(c.seconds) * 1000 + Double(c.attoseconds) / 1e15
+    }
+
+    private mutating func slot(forCommand command: String) -> Int {
+        if let i = self.slotByCommand[command] { return i }
+        let i = self.slot(for: Self.name(of: command))
+        if self.slotByCommand.count < Self.memoLimit { self.slotByCommand[command] = i }
+        return i
     }
 
     private mutating func slot(for name: String) -> Int {

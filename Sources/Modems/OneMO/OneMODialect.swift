@@ -384,14 +384,15 @@ final class OneMODialect: ModemDialect {
     // MARK: timers
 
     var nextDeadline: Instant? {
-        var times = self.dns.map(\.deadline)
+        var earliest = Earliest()
+        for query in self.dns { earliest.consider(query.deadline) }
         for id in self.sockets.ids {
             switch self.sockets[id]?.state {
-            case .opening(let d)?, .closing(let d)?: times.append(d)
+            case .opening(let d)?, .closing(let d)?: earliest.consider(d)
             default: break
             }
         }
-        return times.min()
+        return earliest.instant
     }
 
     func tick(now: Instant) {

@@ -498,9 +498,10 @@ final class QuectelDialect: ModemDialect {
     // MARK: timers
 
     var nextDeadline: Instant? {
-        var times: [Instant] = self.dns.map(\.deadline)
-        for id in self.sockets.ids { if case .opening(let d) = self.sockets[id]?.state { times.append(d) } }
-        return times.min()
+        var earliest = Earliest()
+        for query in self.dns { earliest.consider(query.deadline) }
+        for id in self.sockets.ids { if case .opening(let d) = self.sockets[id]?.state { earliest.consider(d) } }
+        return earliest.instant
     }
 
     func tick(now: Instant) {

@@ -429,7 +429,7 @@ final class SIMComDialect: ModemDialect {
     }
 
     var nextDeadline: Instant? {
-        self.sockets.ids.compactMap { self.sockets[$0]?.confirmDeadline }.min()
+        self.sockets.ids.lazy.compactMap { self.sockets[$0]?.confirmDeadline }.min()
     }
 
     /// A send never confirmed within the command's own limit (120 s, note §2) is a link the

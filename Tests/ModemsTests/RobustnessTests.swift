@@ -9,7 +9,7 @@ import Testing
 @Suite struct RobustnessTests {
     static let fragments: [String] = [
         "OK", "ERROR", "+CME ERROR: 10", "+CME ERROR: x", "SEND OK", "SEND FAIL", "CLOSE OK", ">", "> ",
-        "+QIRD: 5", "+QIRD: 99999999999999999999", "+QIRD: -3", "+QIRD: 4,\"1.2.3.4\",7", "+QIURC: \"recv\",0",
+        "+QIRD: 5", "+QIRD: 99999999999999999999", "+QIRD: -3", "+QIRD: 4,\"1.2.3.4\",7", "+QIRD: 4,\"1.2.3.4\"", "+QIRD: 3,\"a\",99999", "+QIURC: \"recv\",0",
         "+QIURC: \"recv\",99,5", "+QIURC: \"closed\",-1", "+QIURC: \"dnsgip\",0,3,60", "+QIURC: \"dnsgip\",\"1.1.1.1\"",
         "+QIOPEN: 0,0", "+QIOPEN: 11,566", "+QPING: 0,\"1.2.3.4\",32,10,64", "+QPING: 0,4,4,0,1,2,3", "+IP: 10.0.0.1",
         "+CIPRXGET: 2,0,5,0", "+CIPRXGET: 2,1,70000,0", "+CIPRXGET: 1,1", "+CIPSEND: 0,5,5", "+CIPSEND: 1,5,-1",
@@ -40,12 +40,16 @@ import Testing
                 bytes = Array(f.utf8.prefix(Int(rng.next() % 12)))
             default:
                 let id = ModemSocketID(Int(rng.next() % 14) - 1)
-                switch rng.next() % 6 {
+                switch rng.next() % 8 {
                 case 0: try? driver.open(id, rng.next() % 2 == 0 ? .tcp : .udp, host: "127.0.0.1", port: 80, now: now)
                 case 1: try? driver.send(id, Array(repeating: 0x1A, count: Int(rng.next() % 3000))[...], now: now)
                 case 2: try? driver.read(id, max: Int(rng.next() % 5000), now: now)
                 case 3: try? driver.close(id, now: now)
                 case 4: try? driver.resolve("example.com", now: now)
+                case 5: try? driver.openDatagramService(id, localPort: UInt16(truncatingIfNeeded: rng.next()), now: now)
+                case 6:
+                    try? driver.sendDatagram(id, to: "10.0.0.\(rng.next() % 300)", port: UInt16(truncatingIfNeeded: rng.next()),
+                                             Array(repeating: 0x1A, count: Int(rng.next() % 1600))[...], now: now)
                 default: try? driver.reconcile(now: now)
                 }
             }

@@ -29,15 +29,15 @@ extension BridgeCore {
                            + "it gets its own socket")
             return false
         }
-        if self.sharedDatagrams.socket == nil {
-            guard let socket = self.scheduler.reserve() else { return false }
-            self.sharedDatagrams.socket = socket
-        }
         if self.sharedDatagrams.slot.wantsClose || self.sharedDatagrams.slot.peerClosed {
             // Closing because it idled: it serves again. Closing because it failed: not this one.
             guard self.sharedDatagrams.closingIdle, !self.sharedDatagrams.slot.peerClosed else { return false }
             self.sharedDatagrams.slot.wantsClose = false
             self.sharedDatagrams.closingIdle = false
+        }
+        if self.sharedDatagrams.socket == nil {
+            guard let socket = self.scheduler.reserve() else { return false }
+            self.sharedDatagrams.socket = socket
         }
         guard self.sharedDatagrams.add(id, remote: remote) else { return false }
         self.log.debug("udp", "\(id) to \(remote) rides the shared UDP socket "

@@ -69,7 +69,7 @@ public struct SocketScheduler<Flow: Hashable> {
     }
 
     /// Takes a free socket out of circulation for a purpose of the bridge's own (the shared
-    /// UDP socket of dialects that name a peer on each send).
+    /// UDP socket where the model names peers both ways, `udpSharedSocket`).
     public mutating func reserve() -> Int? {
         guard let socket = self.freeSocket() else { return nil }
         self.reserved.insert(socket)

@@ -35,9 +35,9 @@ protocol ModemDialect: AnyObject {
 
     func payloadLength(afterInfo line: [UInt8], of command: ATCommand<DriverOp>) -> Int?
     func payloadLength(afterURC line: [UInt8]) -> Int?
-    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: ATCommand<DriverOp>?) -> Int?
+    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: DriverOp?) -> Int?
 }
 
 extension ModemDialect {
-    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: ATCommand<DriverOp>?) -> Int? { nil }
+    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: DriverOp?) -> Int? { nil }
 }

@@ -35,7 +35,6 @@ public struct ATWrite: Sendable {
 public struct ATEngine<Tag: Sendable>: Sendable {
     private struct InFlight: Sendable {
         var command: ATCommand<Tag>
-        var deadline: Instant
         var startedAt: Instant
         var echoSeen = false
         var prompted = false
@@ -66,9 +65,12 @@ public struct ATEngine<Tag: Sendable>: Sendable {
 
     public var isIdle: Bool { self.inFlight == nil && self.queue.isEmpty }
     public var queuedCount: Int { self.queue.count }
-    public var inFlightTag: Tag? { self.inFlight?.command.tag }
-    /// When `tick` must next be called.
-    public var nextDeadline: Instant? { self.inFlight?.deadline }
+    // The in-flight command's tag and deadline are kept beside it rather than read out of
+    // it: reading a field of the optional record copied the whole record (a retain and
+    // release of each of its arrays), and the owner asks both on every turn of its loop.
+    public private(set) var inFlightTag: Tag?
+    /// When `tick` must next be called: the in-flight command's deadline.
+    public private(set) var nextDeadline: Instant?
 
     /// Queues `command`, and sends it at once when nothing is in flight.
     public mutating func enqueue(_ command: ATCommand<Tag>, now: Instant) throws(ATError) {
@@ -91,7 +93,7 @@ public struct ATEngine<Tag: Sendable>: Sendable {
         while true {
             // The tag only: copying the whole command out for every frame cost a retain and
             // release of each of its arrays.
-            let current = self.inFlight?.command.tag
+            let current = self.inFlightTag
             guard let frame = self.framer.next(bytes, index: &index, inline: {
                 rules.inlinePayloadLength($0, inFlight: current)
             }) else { break }
@@ -109,8 +111,8 @@ public struct ATEngine<Tag: Sendable>: Sendable {
 
     /// Times out the command in flight once its deadline has passed.
     public mutating func tick(now: Instant) {
-        guard let f = self.inFlight, now >= f.deadline else { return }
-        if f.awaitingInfoPayload { self.framer.reset() }
+        guard let deadline = self.nextDeadline, now >= deadline, self.inFlight != nil else { return }
+        if self.inFlight!.awaitingInfoPayload { self.framer.reset() }
         self.finish(.timedOut, finalLine: [], now: now)
     }
 
@@ -123,6 +125,8 @@ public struct ATEngine<Tag: Sendable>: Sendable {
                                                      prompted: f.prompted)))
         }
         self.inFlight = nil
+        self.inFlightTag = nil
+        self.nextDeadline = nil
         for c in self.queue {
             self.events.append(.completed(ATResponse(tag: c.tag, command: c.line, result: result, finalLine: [],
                                                      intermediates: [], info: [], prompted: false)))
@@ -146,7 +150,9 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     private mutating func dispatchIfIdle(now: Instant) {
         guard self.inFlight == nil, !self.queue.isEmpty else { return }
         let command = self.queue.removeFirst()
-        self.inFlight = InFlight(command: command, deadline: now + command.timeout, startedAt: now)
+        self.inFlight = InFlight(command: command, startedAt: now)
+        self.inFlightTag = command.tag
+        self.nextDeadline = now + command.timeout
         var line = command.line
         line.append(0x0D)
         self.writes.append(ATWrite(parts: [line[...]]))
@@ -155,6 +161,8 @@ public struct ATEngine<Tag: Sendable>: Sendable {
 
     private mutating func finish(_ result: ATResult, finalLine: [UInt8], now: Instant) {
         guard let f = self.inFlight.take() else { return }
+        self.inFlightTag = nil
+        self.nextDeadline = nil
         self.framer.endPrompt()
         self.events.append(.completed(ATResponse(tag: f.command.tag, command: f.command.line, result: result, finalLine: finalLine,
                                                  intermediates: f.intermediates, info: f.info,
@@ -172,7 +180,7 @@ public struct ATEngine<Tag: Sendable>: Sendable {
             guard self.inFlight?.prompted == false, let payload = self.inFlight?.command.payload else { return }
             self.inFlight!.prompted = true
             // The modem needs the whole timeout again to push the data out.
-            self.inFlight!.deadline = now + self.inFlight!.command.timeout
+            self.nextDeadline = now + self.inFlight!.command.timeout
             self.writes.append(ATWrite(parts: payload))
         case .payload(let bytes):
             if let header = self.urcAwaitingPayload {

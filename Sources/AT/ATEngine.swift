@@ -10,7 +10,7 @@ public protocol ATPayloadRules<Tag> {
     /// Data bytes that follow on the next line after this URC.
     func payloadLength(afterURC line: [UInt8]) -> Int?
     /// Data bytes that follow on the same line after this partial line (ending in a comma).
-    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: ATCommand<Tag>?) -> Int?
+    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: Tag?) -> Int?
 }
 
 /// What the engine reports to its owner.
@@ -35,7 +35,6 @@ public struct ATWrite: Sendable {
 public struct ATEngine<Tag: Sendable>: Sendable {
     private struct InFlight: Sendable {
         var command: ATCommand<Tag>
-        var deadline: Instant
         var startedAt: Instant
         var echoSeen = false
         var prompted = false
@@ -66,9 +65,12 @@ public struct ATEngine<Tag: Sendable>: Sendable {
 
     public var isIdle: Bool { self.inFlight == nil && self.queue.isEmpty }
     public var queuedCount: Int { self.queue.count }
-    public var inFlightTag: Tag? { self.inFlight?.command.tag }
-    /// When `tick` must next be called.
-    public var nextDeadline: Instant? { self.inFlight?.deadline }
+    // The in-flight command's tag and deadline are kept beside it rather than read out of
+    // it: reading a field of the optional record copied the whole record (a retain and
+    // release of each of its arrays), and the owner asks both on every turn of its loop.
+    public private(set) var inFlightTag: Tag?
+    /// When `tick` must next be called: the in-flight command's deadline.
+    public private(set) var nextDeadline: Instant?
 
     /// Queues `command`, and sends it at once when nothing is in flight.
     public mutating func enqueue(_ command: ATCommand<Tag>, now: Instant) throws(ATError) {
@@ -89,7 +91,9 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     ) where R.Tag == Tag {
         var index = 0
         while true {
-            let current = self.inFlight?.command
+            // The tag only: copying the whole command out for every frame cost a retain and
+            // release of each of its arrays.
+            let current = self.inFlightTag
             guard let frame = self.framer.next(bytes, index: &index, inline: {
                 rules.inlinePayloadLength($0, inFlight: current)
             }) else { break }
@@ -107,8 +111,8 @@ public struct ATEngine<Tag: Sendable>: Sendable {
 
     /// Times out the command in flight once its deadline has passed.
     public mutating func tick(now: Instant) {
-        guard let f = self.inFlight, now >= f.deadline else { return }
-        if f.awaitingInfoPayload { self.framer.reset() }
+        guard let deadline = self.nextDeadline, now >= deadline, self.inFlight != nil else { return }
+        if self.inFlight!.awaitingInfoPayload { self.framer.reset() }
         self.finish(.timedOut, finalLine: [], now: now)
     }
 
@@ -121,6 +125,8 @@ public struct ATEngine<Tag: Sendable>: Sendable {
                                                      prompted: f.prompted)))
         }
         self.inFlight = nil
+        self.inFlightTag = nil
+        self.nextDeadline = nil
         for c in self.queue {
             self.events.append(.completed(ATResponse(tag: c.tag, command: c.line, result: result, finalLine: [],
                                                      intermediates: [], info: [], prompted: false)))
@@ -144,7 +150,9 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     private mutating func dispatchIfIdle(now: Instant) {
         guard self.inFlight == nil, !self.queue.isEmpty else { return }
         let command = self.queue.removeFirst()
-        self.inFlight = InFlight(command: command, deadline: now + command.timeout, startedAt: now)
+        self.inFlight = InFlight(command: command, startedAt: now)
+        self.inFlightTag = command.tag
+        self.nextDeadline = now + command.timeout
         var line = command.line
         line.append(0x0D)
         self.writes.append(ATWrite(parts: [line[...]]))
@@ -152,8 +160,9 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     }
 
     private mutating func finish(_ result: ATResult, finalLine: [UInt8], now: Instant) {
-        guard let f = self.inFlight else { return }
-        self.inFlight = nil
+        guard let f = self.inFlight.take() else { return }
+        self.inFlightTag = nil
+        self.nextDeadline = nil
         self.framer.endPrompt()
         self.events.append(.completed(ATResponse(tag: f.command.tag, command: f.command.line, result: result, finalLine: finalLine,
                                                  intermediates: f.intermediates, info: f.info,
@@ -161,29 +170,30 @@ public struct ATEngine<Tag: Sendable>: Sendable {
         self.dispatchIfIdle(now: now)
     }
 
+    // The in-flight record is changed in place (`self.inFlight!.…`), never copied out, changed
+    // and stored back: a copy held while its `info` array grows makes every append copy the
+    // array (copy-on-write), on every line of every response.
+
     private mutating func handle<R: ATPayloadRules>(_ frame: ATFrame, now: Instant, rules: R) where R.Tag == Tag {
         switch frame {
         case .prompt:
-            guard var f = self.inFlight, let payload = f.command.payload, !f.prompted else { return }
-            f.prompted = true
+            guard self.inFlight?.prompted == false, let payload = self.inFlight?.command.payload else { return }
+            self.inFlight!.prompted = true
             // The modem needs the whole timeout again to push the data out.
-            f.deadline = now + f.command.timeout
-            self.inFlight = f
+            self.nextDeadline = now + self.inFlight!.command.timeout
             self.writes.append(ATWrite(parts: payload))
         case .payload(let bytes):
             if let header = self.urcAwaitingPayload {
                 self.urcAwaitingPayload = nil
                 self.events.append(.urc(ATInfo(line: header, payload: bytes)))
-            } else if var f = self.inFlight, f.awaitingInfoPayload, !f.info.isEmpty {
-                f.awaitingInfoPayload = false
-                f.info[f.info.count - 1].payload = bytes
-                self.inFlight = f
+            } else if self.inFlight?.awaitingInfoPayload == true, let last = self.inFlight?.info.indices.last {
+                self.inFlight!.awaitingInfoPayload = false
+                self.inFlight!.info[last].payload = bytes
             }
         case .inlineHeader(let header):
-            if var f = self.inFlight, self.isInfo(header, of: f.command) {
-                f.info.append(ATInfo(line: header))
-                f.awaitingInfoPayload = true
-                self.inFlight = f
+            if self.inFlight != nil, self.isInfo(header, of: self.inFlight!.command) {
+                self.inFlight!.info.append(ATInfo(line: header))
+                self.inFlight!.awaitingInfoPayload = true
             } else {
                 self.urcAwaitingPayload = header
             }
@@ -199,39 +209,35 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     }
 
     private mutating func handleLine<R: ATPayloadRules>(_ line: [UInt8], now: Instant, rules: R) where R.Tag == Tag {
-        if var f = self.inFlight {
+        if self.inFlight != nil {
             // Echo (ATE1): the command line comes back before its answer.
-            if !f.echoSeen, line == f.command.line {
-                f.echoSeen = true
-                self.inFlight = f
+            if !self.inFlight!.echoSeen, line == self.inFlight!.command.line {
+                self.inFlight!.echoSeen = true
                 return
             }
-            for rule in f.command.finals where rule.matches(line) {
-                if rule.onlyAfterIntermediate && f.intermediates.isEmpty {
-                    f.info.append(ATInfo(line: line))
-                    self.inFlight = f
+            for rule in self.inFlight!.command.finals where rule.matches(line) {
+                if rule.onlyAfterIntermediate && self.inFlight!.intermediates.isEmpty {
+                    self.inFlight!.info.append(ATInfo(line: line))
                     return
                 }
                 let result = Self.refine(rule.result, line: line)
                 if rule.terminal {
                     self.finish(result, finalLine: line, now: now)
                 } else {
-                    f.intermediates.append(result)
-                    self.inFlight = f
+                    self.inFlight!.intermediates.append(result)
                 }
                 return
             }
-            if self.isInfo(line, of: f.command) {
-                f.info.append(ATInfo(line: line))
-                if let n = rules.payloadLength(afterInfo: line, of: f.command) {
+            if self.isInfo(line, of: self.inFlight!.command) {
+                self.inFlight!.info.append(ATInfo(line: line))
+                if let n = rules.payloadLength(afterInfo: line, of: self.inFlight!.command) {
                     do {
                         try self.framer.expectPayload(n)
-                        f.awaitingInfoPayload = true
+                        self.inFlight!.awaitingInfoPayload = true
                     } catch {
                         self.refusedPayloads &+= 1
                     }
                 }
-                self.inFlight = f
                 return
             }
         }

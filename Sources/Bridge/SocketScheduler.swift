@@ -47,7 +47,7 @@ public struct SocketScheduler<Flow: Hashable> {
     public func isWaiting(_ flow: Flow) -> Bool { self.waiting.contains { $0.flow == flow } }
 
     /// The earliest queue deadline, for the event loop's timer.
-    public var nextDeadline: Instant? { self.waiting.lazy.map(\.deadline).min() }
+    public var nextDeadline: Instant? { self.waiting.isEmpty ? nil : self.waiting.lazy.map { $0.deadline }.min() }
 
     /// Asks for a socket for `flow`. Asking again for a flow that already has one, or
     /// waits for one, answers the same without queueing twice (SYN retransmits land here).

@@ -25,7 +25,7 @@ public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
 
     /// The time from `b` to `a`; negative when `a` is earlier.
     @inlinable public static func - (a: Instant, b: Instant) -> Duration {
-        .nanoseconds(a.nanoseconds &- b.nanoseconds)
+        .nanoseconds(exactly: a.nanoseconds &- b.nanoseconds)
     }
 
     public var description: String {
@@ -36,10 +36,27 @@ public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
 
 extension Duration {
     /// Whole nanoseconds, saturating at `Int64` (≈292 years), which no timer here reaches.
+    ///
+    /// Read from the 128-bit attosecond count directly: `components` is an opaque call that
+    /// divides a 128-bit integer, and timers ask this on every turn of the event loop.
     @inlinable public var nanoseconds: Int64 {
-        let (s, atto) = self.components
-        let (ns, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return s < 0 ? .min : .max }
-        return ns &+ atto / 1_000_000_000
+        Int64(clamping: self.attoseconds / 1_000_000_000)
+    }
+
+    /// A duration of `nanoseconds`, without the generic `.nanoseconds(_:)` constructor's
+    /// detour through `Int128(exactly:)`.
+    @inlinable public static func nanoseconds(exactly nanoseconds: Int64) -> Duration {
+        Duration(attoseconds: Int128(nanoseconds) &* 1_000_000_000)
+    }
+
+    /// `self × n`. The standard `*` takes any `BinaryInteger` and converts it through a
+    /// generic `Int128(exactly:)`: hundreds of instructions, on every RTT sample and timer.
+    @inlinable public func scaled(by n: Int) -> Duration {
+        Duration(attoseconds: self.attoseconds &* Int128(n))
+    }
+
+    /// `self ÷ n`, truncating, for the same reason as `scaled(by:)`.
+    @inlinable public func divided(by n: Int) -> Duration {
+        Duration(attoseconds: self.attoseconds / Int128(n))
     }
 }

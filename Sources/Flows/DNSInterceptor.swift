@@ -74,7 +74,9 @@ public struct DNSInterceptor {
 
     /// When the oldest lookup times out.
     public var nextDeadline: Instant? {
-        self.pending.values.lazy.map(\.startedAt).min().map { $0 + self.config.resolveTimeout }
+        // Asked on every turn of the event loop: no key path (a generic projection), no work when idle.
+        guard !self.pending.isEmpty else { return nil }
+        return self.pending.values.lazy.map { $0.startedAt }.min().map { $0 + self.config.resolveTimeout }
     }
 
     // MARK: Queries from apps

@@ -44,4 +44,17 @@ public struct FlowKey: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         "\(proto) \(appAddress):\(appPort) -> \(remoteAddress):\(remotePort)"
     }
+
+    /// Every packet looks its flow up by key. The synthesised conformance fed the hasher
+    /// each field and enum discriminator apart (eight combines); an IPv4 key is two words.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt64(self.proto.rawValue) << 32 | UInt64(self.appPort) << 16 | UInt64(self.remotePort))
+        switch (self.appAddress, self.remoteAddress) {
+        case (.v4(let app), .v4(let remote)):
+            hasher.combine(UInt64(app.rawValue) << 32 | UInt64(remote.rawValue))
+        default:
+            hasher.combine(self.appAddress)
+            hasher.combine(self.remoteAddress)
+        }
+    }
 }

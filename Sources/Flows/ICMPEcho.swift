@@ -80,7 +80,9 @@ public struct ICMPEcho {
 
     /// When the oldest ping times out.
     public var nextDeadline: Instant? {
-        self.pings.values.lazy.map(\.startedAt).min().map { $0 + self.config.timeout }
+        // Asked on every turn of the event loop: no key path (a generic projection), no work when idle.
+        guard !self.pings.isEmpty else { return nil }
+        return self.pings.values.lazy.map { $0.startedAt }.min().map { $0 + self.config.timeout }
     }
 
     /// Takes an ICMP or ICMPv6 packet from the app (validated, not a fragment).

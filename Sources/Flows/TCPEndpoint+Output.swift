@@ -276,7 +276,8 @@ extension TCPEndpoint {
         default: return nil
         }
         guard sndUna == sndMax, retransmitAt == nil, persistAt == nil else { return nil }
-        return lastHeardAt + config.keepaliveIdle + config.keepaliveInterval * keepaliveProbesSent
+        let idle = lastHeardAt + config.keepaliveIdle
+        return keepaliveProbesSent == 0 ? idle : idle + config.keepaliveInterval.scaled(by: keepaliveProbesSent)
     }
 
     /// Bytes ACKed to the app may not wait for the modem forever.
@@ -377,7 +378,7 @@ extension TCPEndpoint {
         let unsent = finSeq - sndNxt
         if sndWnd == 0 && unsent > 0 && sndUna == sndMax && retransmitAt == nil && !probeDue {
             if persistAt == nil {
-                let base = rto.timeout * (1 << min(persistBackoff, 16))
+                let base = rto.timeout.scaled(by: 1 << min(persistBackoff, 16))
                 persistAt = now + min(max(base, config.minimumRTO), config.maximumRTO)
             }
         } else if sndWnd > 0 {

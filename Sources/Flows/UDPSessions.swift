@@ -66,7 +66,8 @@ public struct UDPSessions {
 
     /// When the next session idles out.
     public var nextDeadline: Instant? {
-        self.sessions.values.lazy.map(\.lastActivityAt).min().map { $0 + self.config.idleTimeout }
+        guard !self.sessions.isEmpty else { return nil }
+        return self.sessions.values.lazy.map { $0.lastActivityAt }.min().map { $0 + self.config.idleTimeout }
     }
 
     // MARK: From the app

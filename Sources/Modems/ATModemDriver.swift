@@ -637,7 +637,7 @@ private struct PayloadRules: ATPayloadRules {
     func payloadLength(afterURC line: [UInt8]) -> Int? {
         self.driver.dialect?.payloadLength(afterURC: line)
     }
-    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: ATCommand<DriverOp>?) -> Int? {
+    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: DriverOp?) -> Int? {
         self.driver.dialect?.inlinePayloadLength(partialLine, inFlight: inFlight)
     }
 }

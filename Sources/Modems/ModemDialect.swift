@@ -39,7 +39,7 @@ protocol ModemDialect: AnyObject {
 
     func payloadLength(afterInfo line: [UInt8], of command: ATCommand<DriverOp>) -> Int?
     func payloadLength(afterURC line: [UInt8]) -> Int?
-    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: ATCommand<DriverOp>?) -> Int?
+    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: DriverOp?) -> Int?
 }
 
 extension ModemDialect {
@@ -50,5 +50,5 @@ extension ModemDialect {
                       now: Instant) throws(ModemError) {
         throw .unsupported
     }
-    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: ATCommand<DriverOp>?) -> Int? { nil }
+    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: DriverOp?) -> Int? { nil }
 }

@@ -13,21 +13,35 @@ public struct Checksum: Hashable, Sendable {
 
     /// Adds bytes that follow everything added so far.
     public mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        // Eight bytes at a time in the machine's own byte order, with end-around carry: the
+        // one's-complement sum does not depend on the word size (it folds to the same 16
+        // bits) and, up to one final byte swap, not on byte order either (RFC 1071 §2(A),
+        // §2(B)). Every payload byte of every TCP segment passes through here, both ways.
         var partial: UInt64 = 0
         var index = 0
         let count = bytes.count
-        while index + 4 <= count {
-            partial &+= UInt64(bytes.readUInt32(at: index))
+        while index + 8 <= count {
+            let (sum, carry) = partial.addingReportingOverflow(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            partial = sum &+ (carry ? 1 : 0)
+            index += 8
+        }
+        if index + 4 <= count {
+            let (sum, carry) = partial.addingReportingOverflow(UInt64(bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self)))
+            partial = sum &+ (carry ? 1 : 0)
             index += 4
         }
         if index + 2 <= count {
-            partial &+= UInt64(bytes.readUInt16(at: index))
+            let (sum, carry) = partial.addingReportingOverflow(UInt64(bytes.loadUnaligned(fromByteOffset: index, as: UInt16.self)))
+            partial = sum &+ (carry ? 1 : 0)
             index += 2
         }
         if index < count {
-            partial &+= UInt64(bytes[index]) << 8
+            // The last byte of an odd length, as the first byte of a word padded with zero.
+            let (sum, carry) = partial.addingReportingOverflow(UInt64(UInt16(bigEndian: UInt16(bytes[index]) << 8)))
+            partial = sum &+ (carry ? 1 : 0)
         }
-        var folded = Self.fold(partial)
+        // Machine order to network order: a swap on little-endian machines, nothing on big.
+        var folded = UInt16(bigEndian: Self.fold(partial))
         // RFC 1071 §2(B): a sum taken from an odd offset is the byte-swap of the aligned one.
         if self.odd { folded = folded.byteSwapped }
         self.sum &+= UInt64(folded)

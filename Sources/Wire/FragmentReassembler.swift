@@ -91,7 +91,9 @@ public struct FragmentReassembler {
 
     /// When the oldest datagram expires; the caller's timer should fire then.
     public var nextDeadline: Instant? {
-        self.datagrams.values.lazy.map(\.started).min().map { $0 + self.limits.timeout }
+        // Asked on every turn of the event loop: no key path (a generic projection), no work when idle.
+        guard !self.datagrams.isEmpty else { return nil }
+        return self.datagrams.values.lazy.map { $0.started }.min().map { $0 + self.limits.timeout }
     }
 
     /// Drops every datagram whose time is up (counted as `fragmentTimeout` when it still

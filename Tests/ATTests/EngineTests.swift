@@ -16,7 +16,7 @@ struct TestRules: ATPayloadRules {
         _ = f.next(); _ = f.next()
         return f.int()
     }
-    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: ATCommand<String>?) -> Int? { nil }
+    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: String?) -> Int? { nil }
 }
 
 extension ATEngine where Tag == String {

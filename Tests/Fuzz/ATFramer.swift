@@ -56,7 +56,7 @@ private struct Rules: ATPayloadRules {
         guard line.starts(with: Array("+IPD".utf8)) else { return nil }
         return ATFields.parseInt(line.dropFirst(4))
     }
-    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: ATCommand<Int>?) -> Int? { nil }
+    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: Int?) -> Int? { nil }
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

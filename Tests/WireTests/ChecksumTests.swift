@@ -46,6 +46,36 @@ struct ChecksumTests {
         }
     }
 
+    /// Against RFC 1071's definition taken literally (big-endian 16-bit words, end-around
+    /// carry after each), on every length up to past several 8-byte strides, random bytes
+    /// and all-ones bytes (every word addition carries).
+    @Test func agreesWithTheDefinition() {
+        func reference(_ data: [UInt8]) -> UInt16 {
+            var sum: UInt32 = 0
+            var i = 0
+            while i < data.count {
+                let word = UInt32(data[i]) << 8 | (i + 1 < data.count ? UInt32(data[i + 1]) : 0)
+                sum += word
+                sum = (sum & 0xFFFF) + (sum >> 16)
+                i += 2
+            }
+            return UInt16(sum)
+        }
+        var rng = SplitMix64(seed: 11)
+        for count in 0...80 {
+            for data in [randomBytes(count: count, using: &rng), [UInt8](repeating: 0xFF, count: count)] {
+                var c = Checksum()
+                c.add(data)
+                #expect(c.sum16 == reference(data) || (c.sum16 == 0xFFFF && reference(data) == 0) || (c.sum16 == 0 && reference(data) == 0xFFFF),
+                        "length \(count)")
+            }
+        }
+        let big = randomBytes(count: 1500, using: &rng)
+        var c = Checksum()
+        c.add(big)
+        #expect(c.sum16 == reference(big))
+    }
+
     @Test func emptyInputSumsToZero() {
         #expect(Checksum().sum16 == 0)
         #expect(Checksum().value == 0xFFFF)

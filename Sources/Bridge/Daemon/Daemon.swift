@@ -32,6 +32,9 @@ public final class Daemon {
 
     private var serialWantsWritable = false
     private var armedDeadline: Instant?
+    /// The core's answer to `nextDeadline` from the end of the last turn (`timerDue`), when
+    /// nothing has run since; `armTimer` uses it once. nil: unknown, ask again.
+    private var coreDeadline: Instant??
     private var reopenAt: Instant?
     private var reopenFailures = 0
     private var stopping: Instant?
@@ -235,14 +238,26 @@ public final class Daemon {
     /// Runs the core's timers and the serial reopen timer when due.
     private func timerDue() {
         let now = MonotonicClock.now()
-        if let at = self.core.nextDeadline(now: now), at <= now { self.core.tick(now: now) }
-        if let at = self.reopenAt, at <= now, self.stopping == nil { self.reopenSerial(now: now) }
+        let deadline = self.core.nextDeadline(now: now)
+        if let deadline, deadline <= now {
+            self.core.tick(now: now)
+            self.coreDeadline = nil
+        } else {
+            // Nothing ran since: armTimer, next, can use this answer instead of asking the
+            // core again (it is asked on every turn of the loop, and asks every layer).
+            self.coreDeadline = .some(deadline)
+        }
+        if let at = self.reopenAt, at <= now, self.stopping == nil {
+            self.reopenSerial(now: now)
+            self.coreDeadline = nil
+        }
         if let at = self.life.nextPing, at <= now { _ = self.life.ping(now: now) }
         self.noteModemPhase(now: now)
     }
 
     private func armTimer(now: Instant) {
-        var next = self.core.nextDeadline(now: now)
+        var next = self.coreDeadline ?? self.core.nextDeadline(now: now)
+        self.coreDeadline = nil
         if let r = self.reopenAt { next = min(next ?? r, r) }
         if let p = self.life.nextPing { next = min(next ?? p, p) }
         guard next != self.armedDeadline else { return }
@@ -278,6 +293,7 @@ public final class Daemon {
     // MARK: Serial loss and return
 
     private func serialGone(_ why: String, now: Instant) {
+        self.coreDeadline = nil
         guard let serial = self.serial else { return }
         self.log.warning("serial", "\(serial.path): \(why)")
         try? self.epoll.delete(serial.rawDescriptor)

@@ -428,8 +428,8 @@ final class OneMODialect: ModemDialect {
     func payloadLength(afterURC line: [UInt8]) -> Int? { nil }
 
     /// `+MIPRD: <id>,<unread>,<data_len>,` — the data follows the third comma (manual §3.6).
-    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: ATCommand<DriverOp>?) -> Int? {
-        guard let c = inFlight, case .read = c.tag, partialLine.hasPrefix("+MIPRD:") else { return nil }
+    func inlinePayloadLength(_ partialLine: ArraySlice<UInt8>, inFlight: DriverOp?) -> Int? {
+        guard case .read? = inFlight, partialLine.hasPrefix("+MIPRD:") else { return nil }
         var commas = 0
         for b in partialLine where b == UInt8(ascii: ",") { commas += 1 }
         guard commas == 3 else { return nil }

@@ -242,7 +242,9 @@ final class SIMComDialect: ModemDialect {
                 return
             }
             guard let s = self.sockets[id], s.state == .open || s.state == .peerClosed else {
+                // Closing already: the modem took the bytes; no confirmation to wait for.
                 self.sockets.update(id) { $0.sendPending = false }
+                self.driver.emit(.sendAccepted(id, count))
                 return
             }
             self.sockets.update(id) {

@@ -14,7 +14,7 @@ extension BridgeCore {
     func pump(now: Instant) {
         guard self.modemPhase == .up || self.modemPhase == .stopping else { return }
         let caps = self.driver.capabilities
-        for socket in self.slots.keys.sorted() {
+        for socket in self.slots.indices {
             guard var slot = self.slots[socket] else { continue }
             let id = ModemSocketID(socket)
             do {
@@ -44,7 +44,7 @@ extension BridgeCore {
         }
         guard self.pumpSharedDatagramSocket(now: now), self.modemPhase == .up else { return }
         // Reads: only as much as the flow can take now (backpressure toward the modem).
-        for socket in self.slots.keys.sorted() {
+        for socket in self.slots.indices {
             guard var slot = self.slots[socket], slot.phase == .open, slot.dataReady, !slot.reading,
                   let flow = slot.flow else { continue }
             let room = min(self.roomForModemData(flow), caps.maxRead)

@@ -55,7 +55,7 @@ public final class BridgeCore {
     var scheduler: SocketScheduler<FlowRef>
     var ring = ServiceRing<FlowRef>()
     /// Modem sockets between the grant and `.closed`, by socket number.
-    var slots: [Int: SocketSlot] = [:]
+    var slots = SocketSlots()
     var dns = DNSInterceptor()
     var icmp = ICMPEcho()
     var udp: UDPSessions
@@ -287,7 +287,8 @@ public final class BridgeCore {
         for action in self.udp.expire(now: now) { self.perform(action, now: now) }
         self.reassembler.expire(now: now)
         self.endLingers(now: now, all: false)
-        for (socket, var slot) in self.slots {
+        for socket in self.slots.indices {
+            guard var slot = self.slots[socket] else { continue }
             if let t = slot.sendRetryAt, now >= t {
                 slot.sendRetryAt = nil
                 if let flow = slot.flow { self.ring.markReady(flow) }
@@ -301,8 +302,8 @@ public final class BridgeCore {
     /// or at once (`all`) when other flows wait for a socket: a scarce socket is worth more
     /// to a waiting connection than to a possible late answer.
     func endLingers(now: Instant, all: Bool) {
-        for (socket, var slot) in self.slots {
-            guard let t = slot.lingerUntil, all || now >= t else { continue }
+        for socket in self.slots.indices {
+            guard var slot = self.slots[socket], let t = slot.lingerUntil, all || now >= t else { continue }
             slot.lingerUntil = nil
             slot.wantsClose = true
             if case .tcp(let key)? = slot.flow {

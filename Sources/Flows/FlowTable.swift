@@ -95,12 +95,13 @@ public struct FlowTable {
     /// The TCP flows whose endpoints want `dispatch` at `now`.
     public func dueTCPFlows(now: Instant) -> [FlowKey] {
         var due: [FlowKey] = []
-        // By index: `for record in records.values` would copy every record (and retain
-        // everything in it) on each turn of the event loop.
+        // By index, and from each record's cached `poll`: `for record in records.values`
+        // would copy every record, and asking each endpoint would copy it too, on each turn
+        // of the event loop.
         for index in records.indices {
-            switch records.values[index].tcp?.pollAt() {
-            case .now?: due.append(records.keys[index])
-            case .at(let t)? where t <= now: due.append(records.keys[index])
+            switch records.values[index].poll {
+            case .now: due.append(records.keys[index])
+            case .at(let t) where t <= now: due.append(records.keys[index])
             default: break
             }
         }
@@ -110,12 +111,15 @@ public struct FlowTable {
     /// The earliest time any TCP endpoint needs `dispatch` (a linear scan: the table is
     /// bounded by `maxFlows`).
     public func pollAt() -> TCPPollAt {
+        // Debug builds (the whole test suite, end-to-end daemons included) check the cache
+        // against the endpoints on every call.
+        assert(records.values.allSatisfy { $0.poll == ($0.tcp?.pollAt() ?? .never) }, "a flow's cached poll is stale")
         var earliest = Earliest()
         for index in records.indices {
-            switch records.values[index].tcp?.pollAt() {
-            case .now?: return .now
-            case .at(let t)?: earliest.consider(t)
-            default: break
+            switch records.values[index].poll {
+            case .now: return .now
+            case .at(let t): earliest.consider(t)
+            case .never: break
             }
         }
         return earliest.instant.map { .at($0) } ?? .never

@@ -17,6 +17,11 @@ public struct FlowRecord {
     var otherBytesFromApp = 0
     var otherBytesToApp = 0
     var otherLastActivityAt: Instant
+    /// `tcp?.pollAt()` as of the endpoint's last change. The answer depends on the endpoint's
+    /// own state only (never on the time or on other flows), and every change goes through
+    /// `withEndpoint`, which refreshes it: the table's per-turn scans then read this instead
+    /// of copying each endpoint to ask it.
+    var poll: TCPPollAt = .never
 
     /// Payload bytes received from the app.
     public var bytesFromApp: Int { tcp?.bytesFromApp ?? otherBytesFromApp }
@@ -59,7 +64,15 @@ extension FlowRecord {
             if let state = self.tcp?.state, state != .awaitingModem, self.tcp?.wantsUnreachable == false {
                 self.heldSYN = nil
             }
+            self.refreshPoll()
         }
         return try body(&self.tcp!)
+    }
+}
+
+extension FlowRecord {
+    /// Recomputes `poll` after the endpoint changed.
+    mutating func refreshPoll() {
+        self.poll = self.tcp?.pollAt() ?? .never
     }
 }

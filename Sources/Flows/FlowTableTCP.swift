@@ -49,6 +49,7 @@ extension FlowTable {
             config: tcpConfig(for: key), budget: budget)
         else { return .dropped }
         var record = FlowRecord(key: key, openedAt: now, tcp: endpoint, otherLastActivityAt: now)
+        record.refreshPoll()
         if let packet, packet.count <= Self.heldSYNLimit { record.heldSYN = Array(packet) }
         records[key] = record
         counters.opened += 1

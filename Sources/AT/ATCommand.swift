@@ -5,7 +5,9 @@ public struct ATCommand<Tag: Sendable>: Sendable {
     /// which refuses bytes that could end it early.
     public var line: [UInt8]
     /// Information lines that belong to this command (`+QIRD:`); any other line is a URC.
-    public var infoPrefixes: [[UInt8]]
+    /// Kept as the driver's strings (short, stored inline) and compared by their UTF-8:
+    /// converting each to an array cost an allocation per prefix per command.
+    public var infoPrefixes: [String]
     /// Lines without a `+` prefix belong to this command (`AT+CGSN`, `AT+CIMI`, `ATI`).
     public var takesBareLines: Bool
     public var finals: [ATFinalRule]
@@ -22,7 +24,7 @@ public struct ATCommand<Tag: Sendable>: Sendable {
         self.line = line.bytes
         self.tag = tag
         self.timeout = timeout
-        self.infoPrefixes = infoPrefixes.map { Array($0.utf8) }
+        self.infoPrefixes = infoPrefixes
         self.takesBareLines = takesBareLines
         self.finals = finals
         self.payload = payload

@@ -36,12 +36,15 @@ public struct ATCommandLine: Sendable, Equatable, CustomStringConvertible {
     /// `command=arg1,arg2,...`.
     public init(_ command: StaticString, _ arguments: [Argument],
                 maxArgumentLength: Int = ATCommandLine.defaultMaxArgumentLength) throws(ATError) {
-        self.bytes = command.withUTF8Buffer { Array($0) }
+        self.bytes = []
+        // One allocation for the usual line (a verb and a few numbers; quoted hosts grow it).
+        self.bytes.reserveCapacity(command.utf8CodeUnitCount + 32)
+        command.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
         self.bytes.append(UInt8(ascii: "="))
         for (i, argument) in arguments.enumerated() {
             if i > 0 { self.bytes.append(UInt8(ascii: ",")) }
             switch argument {
-            case .int(let n): self.bytes.append(contentsOf: String(n).utf8)
+            case .int(let n): Self.appendDecimal(n, to: &self.bytes)
             case .token(let t): self.bytes.append(contentsOf: t.bytes)
             case .empty: break
             case .quoted(let s):
@@ -51,6 +54,18 @@ public struct ATCommandLine: Sendable, Equatable, CustomStringConvertible {
                 self.bytes.append(UInt8(ascii: "\""))
             }
         }
+    }
+
+    /// `n` in decimal, digits written in place (no intermediate `String`).
+    static func appendDecimal(_ n: Int, to bytes: inout [UInt8]) {
+        if n < 0 { bytes.append(UInt8(ascii: "-")) }
+        var rest = n.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
     }
 
     /// Refuses text that could break out of a quoted AT parameter.

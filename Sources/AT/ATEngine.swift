@@ -203,7 +203,7 @@ public struct ATEngine<Tag: Sendable>: Sendable {
     }
 
     private func isInfo(_ line: [UInt8], of command: ATCommand<Tag>) -> Bool {
-        for p in command.infoPrefixes where line.starts(with: p) { return true }
+        for p in command.infoPrefixes where line.starts(with: p.utf8) { return true }
         if command.takesBareLines, line.first != UInt8(ascii: "+") { return true }
         return false
     }

@@ -167,6 +167,13 @@ func urcs(_ events: [ATEvent<String>]) -> [String] {
         #expect(l.description == "AT+QIOPEN=1,0,\"TCP\",\"1.2.3.4\",80,")
     }
 
+    /// Numbers are written digit by digit in place: the same text as Swift's own.
+    @Test(arguments: [0, 7, 10, 1500, 65535, -1, -560, Int.max, Int.min])
+    func intsAreDecimal(_ n: Int) throws {
+        let l = try ATCommandLine("AT+X", [.int(n), .int(n)])
+        #expect(l.description == "AT+X=\(n),\(n)")
+    }
+
     @Test(arguments: ["example.com", "10.0.0.1", "fe80::1", "a-b_c.d"])
     func hostsAccepted(_ h: String) throws { try ATCommandLine.validateHost(h) }
 

@@ -31,6 +31,7 @@ enum StatsFixture {
         s.modemSockets.configure(count: 4)
         s.modemSockets.setInUse(1, true)
         s.modemSockets.setInUse(3, true)
+        s.sharedUDPSessions = 5; s.sharedUDPCollisions = 1
         s.dnsQueries = 5; s.dnsCacheHits = 2; s.dnsFailures = 1
         s.icmpEchoRequests = 3; s.icmpEchoReplies = 3
         s.modem.setLink(.up, at: start + .seconds(2))

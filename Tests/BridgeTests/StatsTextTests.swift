@@ -10,6 +10,7 @@ import Testing
         #expect(t.contains("  +QISEND      sent 1, ok 1, error 0, timeout 0, avg 12.0 ms\n"))
         #expect(t.contains("drops          3: bad_checksum 1, no_socket 2\n"))
         #expect(t.contains("modem sockets  2 of 4 in use: ids 1 3\n"))
+        #expect(t.contains("shared UDP     5 sessions on one socket, 1 given their own\n"))
         #expect(t.contains("flows open     3 (tcp 2, udp 1, icmp 0); tcp/AWAITING-MODEM 1, tcp/ESTABLISHED 1, udp/open 1\n"))
     }
 

@@ -30,6 +30,8 @@ import Testing
         let sockets = stats["modem_sockets"] as? [String: Any]
         let drops = stats["drops"] as? [String: Any]
         #expect(sockets?["in_use"] as? Int == 1, "modem sockets: \(String(describing: sockets))")
+        #expect(sockets?["shared_udp_sessions"] as? Int == 20 && sockets?["shared_udp_collisions"] as? Int == 0,
+                "modem sockets: \(String(describing: sockets))")
         #expect(drops?["udp_unknown_sender"] as? Int == 0, "drops: \(String(describing: drops))")
 
         // Two more sessions to port 7, already on the shared socket: each gets its own socket.
@@ -39,6 +41,8 @@ import Testing
         let after = try StatsSocket.json(try StatsSocket.request(daemon.statsPath, "stats"))
         let socketsAfter = after["modem_sockets"] as? [String: Any]
         #expect(socketsAfter?["in_use"] as? Int == 3, "modem sockets: \(String(describing: socketsAfter))")
+        #expect(socketsAfter?["shared_udp_sessions"] as? Int == 20 && socketsAfter?["shared_udp_collisions"] as? Int == 2,
+                "modem sockets: \(String(describing: socketsAfter))")
 
         let seconds = Date().timeIntervalSince(started)
         print("EC600E shared UDP: \(String(format: "%.1f", seconds)) s after bring-up")

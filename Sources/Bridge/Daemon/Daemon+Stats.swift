@@ -42,6 +42,8 @@ extension Daemon {
         s.admissionRejects = UInt64(clamping: c.admissionRejects)
         s.modemSockets.configure(count: self.core.socketLimit)
         for socket in self.core.socketsHeld { s.modemSockets.setInUse(socket, true) }
+        s.sharedUDPSessions = self.core.sharedUDPSessions
+        s.sharedUDPCollisions = UInt64(clamping: c.udpSharedSocketCollisions)
 
         let dns = self.core.dnsCounters
         s.dnsQueries = UInt64(clamping: dns.queries)

@@ -51,6 +51,11 @@ public struct DaemonStats: Sendable, Equatable {
     public var admissionRejects: UInt64 = 0
 
     public var modemSockets = ModemSocketUse()
+    /// UDP sessions riding the one shared UDP socket now (models with `udpSharedSocket`),
+    /// and sessions that took a socket of their own because another already talked to the
+    /// same remote endpoint through it.
+    public var sharedUDPSessions = 0
+    public var sharedUDPCollisions: UInt64 = 0
 
     public var dnsQueries: UInt64 = 0
     public var dnsCacheHits: UInt64 = 0

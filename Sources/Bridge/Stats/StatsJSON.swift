@@ -97,6 +97,8 @@ public enum StatsJSON {
         w.key("modem_sockets"); w.beginObject()
         w.field("count", s.modemSockets.count)
         w.field("in_use", s.modemSockets.usedCount)
+        w.field("shared_udp_sessions", s.sharedUDPSessions)
+        w.field("shared_udp_collisions", s.sharedUDPCollisions)
         w.key("ids"); w.beginArray()
         for id in 0..<s.modemSockets.count {
             w.beginObject()

@@ -79,6 +79,12 @@ public enum StatsMetrics {
             p.sample("tun2modem_modem_socket_in_use", labels: ["id": String(id)], s.modemSockets.inUse[id] ? 1 : 0)
         }
 
+        p.family("tun2modem_udp_shared_sessions", .gauge, help: "UDP sessions riding the one shared UDP socket.")
+        p.sample("tun2modem_udp_shared_sessions", s.sharedUDPSessions)
+        p.family("tun2modem_udp_shared_collisions_total", .counter,
+                 help: "UDP sessions given their own socket: another session already used their remote endpoint.")
+        p.sample("tun2modem_udp_shared_collisions_total", s.sharedUDPCollisions)
+
         p.family("tun2modem_dns_queries_total", .counter, help: "DNS queries answered through the modem or the cache.")
         p.sample("tun2modem_dns_queries_total", s.dnsQueries)
         p.family("tun2modem_dns_cache_hits_total", .counter, help: "DNS queries answered from the cache.")

@@ -42,6 +42,9 @@ public enum StatsText {
         let ms = j["modem_sockets"]
         let used = (ms?["ids"]?.array ?? []).filter { $0["in_use"]?.bool == true }.map { n($0["id"]) }
         rows.append(("modem sockets", "\(n(ms?["in_use"])) of \(n(ms?["count"])) in use" + (used.isEmpty ? "" : ": ids " + used.joined(separator: " "))))
+        if let shared = ms?["shared_udp_sessions"] {
+            rows.append(("shared UDP", "\(n(shared)) sessions on one socket, \(n(ms?["shared_udp_collisions"])) given their own"))
+        }
         let d = j["dns"]
         rows.append(("DNS", "\(n(d?["queries"])) queries, \(n(d?["cache_hits"])) cache hits, \(n(d?["failures"])) failures"))
         let e = j["icmp_echo"]

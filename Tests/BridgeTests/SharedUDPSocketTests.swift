@@ -44,6 +44,22 @@ import Wire
         return socket
     }
 
+    /// `tun2modem flows` lists UDP sessions beside TCP flows, each with the modem socket it
+    /// rides: the shared one for both sessions here.
+    @Test func udpSessionsAreListedWithTheirSocket() throws {
+        let h = BridgeCoreHarness()
+        h.bringUp()
+        let shared = try Self.openShared(h)
+        h.fromApp(Self.datagram(appPort: 5001, to: "192.0.2.11", port: 123, [2, 2]))
+        h.modem.push(.sendAccepted(ModemSocketID(shared), 2))
+        h.turn()
+        let udp = h.core.flowRows(now: h.now).filter { $0.proto == .udp }
+        #expect(udp.count == 2 && Set(udp.map(\.app)) == ["198.18.0.1:5000", "198.18.0.1:5001"], "\(udp)")
+        #expect(Set(udp.map(\.remote)) == ["192.0.2.10:7", "192.0.2.11:123"], "\(udp)")
+        #expect(udp.allSatisfy { $0.modemSocket == shared && $0.state == "open" }, "\(udp)")
+        #expect(udp.map(\.bytesFromApp).sorted() == [1, 2], "\(udp)")
+    }
+
     @Test func sessionsToDifferentRemotesShareOneSocket() throws {
         let h = BridgeCoreHarness()
         h.bringUp()

@@ -235,6 +235,18 @@ public final class BridgeCore {
     public var admissionQueueLength: Int { self.scheduler.queueLength }
     public var flowCounters: FlowTableCounters { self.table.counters }
     public func flowSummaries(now: Instant) -> [FlowSummary] { self.table.snapshot(now: now) }
+    /// Every flow as the stats socket lists it: the flow table's (TCP, ICMP) and the UDP
+    /// sessions, with the modem socket each rides (the shared UDP socket included), oldest
+    /// first.
+    public func flowRows(now: Instant) -> [FlowRow] {
+        var rows = FlowRow.rows(self.table.snapshot(now: now), now: now)
+        for session in self.udp.all {
+            let socket = self.sharedDatagrams.carries(session.id) ? self.sharedDatagrams.socket
+                : self.scheduler.socket(of: .udp(session.id))
+            rows.append(FlowRow(session, modemSocket: socket))
+        }
+        return rows.sorted { ($0.openedAt, $0.app, $0.remote) < ($1.openedAt, $1.app, $1.remote) }
+    }
     public var socketLimit: Int { self.scheduler.socketCount }
     /// Modem sockets held now (open, opening or closing), by number.
     public var socketsHeld: [Int] {

@@ -229,7 +229,7 @@ public final class Daemon {
             for line in self.emulator?.drainOutput() ?? [] { self.log.debug("sim", line) }
         case .stats?:
             _ = self.statsServer?.service(now: now, stats: { self.statsSnapshot(now: now) },
-                                          flows: { FlowRow.rows(self.core.flowSummaries(now: now), now: now) })
+                                          flows: { self.core.flowRows(now: now) })
         case nil:
             break
         }

@@ -24,6 +24,15 @@ extension FlowRow {
                   openedAt: now - summary.age)
     }
 
+    /// The row for one UDP session; `remote` is `*` for an endpoint-independent session.
+    public init(_ session: UDPSession, modemSocket: Int?) {
+        self.init(proto: .udp, app: Self.endpoint(session.key.app.address, session.key.app.port),
+                  remote: session.key.remote.map { Self.endpoint($0.address, $0.port) } ?? "*",
+                  modemSocket: modemSocket, state: session.state == .open ? "open" : "opening",
+                  bytesFromApp: UInt64(clamping: session.bytesFromApp), bytesToApp: UInt64(clamping: session.bytesToApp),
+                  openedAt: session.openedAt)
+    }
+
     /// The rows for `FlowTable.snapshot(now:)`, oldest flow first (the table's own order is
     /// a hash order, which would shuffle the list between two `flows` calls).
     public static func rows(_ summaries: [FlowSummary], now: Instant) -> [FlowRow] {

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/socket.h>
@@ -100,6 +101,7 @@ int clinux_grantpt(int fd) { return grantpt(fd); }
 int clinux_unlockpt(int fd) { return unlockpt(fd); }
 int clinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
 int clinux_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+int clinux_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0); }
 int clinux_iov_max(void) { return IOV_MAX; }
 
 int clinux_unshare_network(void) { return unshare(CLONE_NEWNET); }

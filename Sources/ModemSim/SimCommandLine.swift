@@ -12,6 +12,8 @@ public struct SimCommandLine: Sendable {
     public var control: String?
     /// A network namespace (name under /run/netns, or a path) to open the real sockets in.
     public var netns: String?
+    /// Exit (as on SIGTERM) when the parent process ends, however it ends.
+    public var exitWithParent = false
 
     public enum Outcome: Sendable {
         case run(SimCommandLine)
@@ -23,7 +25,8 @@ public struct SimCommandLine: Sendable {
     public static let usage = """
         usage: tun2modem-sim --model MODEL [--link PATH] [--baud N] [--latency-ms N]
                              [--hosts FILE] [--seed N] [--urc-rate R] [--transcript FILE]
-                             [--control PATH] [--netns NAME] [--fault SPEC]...
+                             [--control PATH] [--netns NAME] [--exit-with-parent]
+                             [--fault SPEC]...
         """
 
     public static var help: String {
@@ -47,6 +50,8 @@ public struct SimCommandLine: Sendable {
               --control PATH      Unix socket taking fault lines, answered "ok" or "error: ..."
               --netns NAME        open the real sockets in network namespace NAME (/run/netns/NAME,
                                   or a path); needs root
+              --exit-with-parent  stop, as on SIGTERM, when the process that started this one
+                                  ends (even by SIGKILL); the daemon passes it to its emulator
               --fault SPEC        schedule a fault (repeatable)
               --help              this text
 
@@ -125,11 +130,13 @@ public struct SimCommandLine: Sendable {
             case "--netns":
                 guard let v = value(flag), !v.isEmpty else { return .usageError("--netns needs a namespace name") }
                 line.netns = v
+            case "--exit-with-parent":
+                line.exitWithParent = true
             case "--fault":
                 guard let v = value(flag) else { return .usageError("--fault needs a spec (NAME@TIME[+DURATION][:ARG])") }
                 do { line.faults.append(try ScheduledFault.parse(v)) } catch { return .usageError(error.description) }
             default:
-                return .usageError("unknown option '\(flag)' (valid: --model, --link, --baud, --latency-ms, --hosts, --seed, --urc-rate, --transcript, --control, --netns, --fault, --help)")
+                return .usageError("unknown option '\(flag)' (valid: --model, --link, --baud, --latency-ms, --hosts, --seed, --urc-rate, --transcript, --control, --netns, --exit-with-parent, --fault, --help)")
             }
             i += 1
         }

@@ -109,6 +109,16 @@ public final class SimRunner {
         sigaddset(&wanted, SIGINT)
         pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
         defer { shutdown() }
+        if commandLine.exitWithParent {
+            // With the SIGTERM handler in place, the parent's death ends this loop as a
+            // SIGTERM does. An emulator whose daemon was killed would otherwise hold its pty
+            // and sockets for good.
+            do {
+                guard try ParentDeath.terminateWithParent() else { return }   // orphaned already
+            } catch {
+                throw SystemError(call: "prctl(PR_SET_PDEATHSIG)", errno: errno)
+            }
+        }
 
         while true {
             let now = Posix.now()

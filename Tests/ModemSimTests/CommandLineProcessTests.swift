@@ -1,3 +1,4 @@
+import Buffers
 import Foundation
 import Glibc
 import Sys
@@ -37,6 +38,45 @@ import Testing
         let (status, out, _) = try run(["--help"])
         #expect(status == 0)
         for word in ["EC800E", "BC20", "SIM7028", "ML307A", "reboot@", "silence@", "--control", "--netns"] { #expect(out.contains(word)) }
+    }
+
+    /// A parent killed outright (SIGKILL, no chance to stop its child) takes an emulator
+    /// started with --exit-with-parent with it; without the option the emulator stays.
+    @Test(arguments: [true, false])
+    func exitWithParentFollowsAKilledParent(_ follow: Bool) throws {
+        // Not Foundation's Process for the parent: it learns of a child's exit through a
+        // descriptor the child inherits, which the emulator would then keep open.
+        let command = "\"$0\" --model EC600E \(follow ? "--exit-with-parent" : "") >/dev/null & echo $!; wait"
+        var parent = try ChildProcess.spawn("/bin/sh", arguments: ["-c", command, EmulatorProcess.binary])
+        guard let output = parent.standardOutput.take() else { throw CancellationError() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
+        defer { buffer.deallocate() }
+        guard case .processed(let count) = try output.read(into: buffer) else { throw CancellationError() }
+        let line = String(decoding: buffer.prefix(count), as: UTF8.self)
+        let child = try #require(Int32(line.trimmingCharacters(in: .whitespacesAndNewlines)), "pid line: \(line)")
+        defer { kill(child, SIGKILL) }
+        // Running (not yet past its prctl) before the parent is killed.
+        let started = MonotonicClock.now()
+        while !Self.hasPty(child), MonotonicClock.now() - started < .seconds(10) { usleep(20_000) }
+        try parent.send(.kill)
+        _ = try parent.wait()
+        let killed = MonotonicClock.now()
+        while Self.isRunning(child), MonotonicClock.now() - killed < .seconds(3) { usleep(20_000) }
+        #expect(Self.isRunning(child) == !follow, "emulator \(child) running: \(Self.isRunning(child))")
+    }
+
+    /// Alive and not a zombie awaiting its (new) parent's wait.
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(close, offsetBy: 2)]
+        return state != "Z" && state != "X"
+    }
+
+    /// The emulator has opened its pty (so it is past start-up).
+    static func hasPty(_ pid: Int32) -> Bool {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) == "/dev/ptmx" }
     }
 
     @Test func missingNamespaceExits69() throws {

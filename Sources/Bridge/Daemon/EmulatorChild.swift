@@ -68,6 +68,8 @@ final class EmulatorChild {
         // The emulator enters the namespace itself (setns) before it opens any socket; its
         // pty is not namespaced, so the daemon opens it from where it is.
         if let netns { argv += ["--netns", netns] }
+        // The emulator goes when the daemon goes, even when the daemon is killed outright.
+        argv.append("--exit-with-parent")
         var child: ChildProcess
         do {
             child = try ChildProcess.spawn(sim, arguments: argv, captureStandardOutput: true,

@@ -81,6 +81,8 @@ int clinux_ptsname_r(int fd, char *buffer, size_t length);
 int clinux_accept4(int fd, int flags);
 /// pipe2(2) (a GNU extension Glibc's module hides).
 int clinux_pipe2(int fds[2], int flags);
+/// prctl(PR_SET_PDEATHSIG, signal): prctl is variadic, which Swift cannot call.
+int clinux_set_parent_death_signal(int signal);
 /// IOV_MAX: the most iovecs one readv/writev takes.
 int clinux_iov_max(void);
 

@@ -8,22 +8,18 @@ import Sys
 /// daemon drives the same driver from its epoll loop instead.
 public final class ModemRunner {
     public let driver: any ModemDriver
-    private let port: FileDescriptor
-    /// The write in progress: its pieces, and how far into them the fd has taken.
-    private var writing: ATWrite?
-    private var piece = 0
-    private var offset = 0
-    private var readBuffer: [UInt8] = Array(repeating: 0, count: 4096)
+    /// The same nonblocking read/write machinery as the daemon's (resumed partial writes).
+    private let link: SerialLink
     /// Bytes read from and written to the serial fd.
-    public private(set) var bytesIn = 0
-    public private(set) var bytesOut = 0
+    public var bytesIn: Int { self.link.bytesRead }
+    public var bytesOut: Int { self.link.bytesWritten }
     /// The other end hung up (read returned 0): nothing more will be read; the driver's
     /// timeouts report the silence.
     public private(set) var hungUp = false
 
     public init(driver: any ModemDriver, port: consuming FileDescriptor) {
         self.driver = driver
-        self.port = port
+        self.link = SerialLink(port: port, path: "serial")
     }
 
     /// Runs until `stop` returns true for an event (→ true) or `deadline` passes (→ false).
@@ -40,14 +36,15 @@ public final class ModemRunner {
             var wake = deadline
             if let d = self.driver.nextDeadline, d < wake { wake = d }
             var events: PollEvents = self.hungUp ? [] : [.readable]
-            if self.writing != nil { events.insert(.writable) }
+            if self.link.isBlocked { events.insert(.writable) }
             // A hung-up fd reports POLLHUP whatever is asked: then only the timer is waited on.
-            var requests = events.isEmpty ? [] : [PollRequest(fd: self.port.rawValue, events: events)]
+            var requests = events.isEmpty ? [] : [PollRequest(fd: self.link.rawDescriptor, events: events)]
             let wait = max(Duration.zero, wake - now)
             _ = try Poll.wait(&requests, timeout: wait)
             let returned = requests.first?.returned ?? []
             if !self.hungUp, !returned.intersection([.readable, .hangup, .error]).isEmpty {
-                try self.readAvailable()
+                let open = try self.link.readAvailable { self.driver.received($0, now: MonotonicClock.now()) }
+                if !open { self.hungUp = true }
             }
             self.driver.tick(now: MonotonicClock.now())
         }
@@ -58,57 +55,8 @@ public final class ModemRunner {
         try self.run(until: MonotonicClock.now() + duration, stop: stop)
     }
 
-    private func readAvailable() throws(SysError) {
-        while true {
-            // The closure cannot throw a typed error through withUnsafeMutableBytes.
-            let attempt = self.readBuffer.withUnsafeMutableBytes { buffer in
-                Result { () throws(SysError) -> IOResult<Int> in try self.port.read(into: buffer) }
-            }
-            let result = try attempt.get()
-            switch result {
-            case .wouldBlock:
-                return
-            case .processed(0):
-                self.hungUp = true
-                return
-            case .processed(let n):
-                self.bytesIn += n
-                self.driver.received(self.readBuffer[0..<n], now: MonotonicClock.now())
-            }
-        }
-    }
-
     /// Writes as much of the driver's output as the fd takes now.
     private func flush() throws(SysError) {
-        while true {
-            if self.writing == nil {
-                guard let next = self.driver.nextWrite() else { return }
-                self.writing = next
-                self.piece = 0
-                self.offset = 0
-            }
-            guard let w = self.writing else { return }
-            if self.piece >= w.parts.count {
-                self.writing = nil
-                continue
-            }
-            let part = w.parts[self.piece]
-            let start = part.index(part.startIndex, offsetBy: self.offset)
-            let attempt = part[start...].withUnsafeBytes { bytes in
-                Result { () throws(SysError) -> IOResult<Int> in try self.port.write(bytes) }
-            }
-            let result = try attempt.get()
-            switch result {
-            case .wouldBlock:
-                return
-            case .processed(let n):
-                self.bytesOut += n
-                self.offset += n
-                if self.offset >= part.count {
-                    self.piece += 1
-                    self.offset = 0
-                }
-            }
-        }
+        try self.link.flush { self.driver.nextWrite() }
     }
 }

@@ -4,7 +4,8 @@ import Sys
 
 /// The open serial port (or the emulator's pty): nonblocking reads handed to the bridge,
 /// the driver's writes written in order, a partial write resumed when the fd is writable
-/// again, so the event loop never blocks on a slow line.
+/// again, so the event loop never blocks on a slow line. The daemon and `ModemRunner`
+/// (probe, tests) both use it.
 final class SerialLink {
     let port: FileDescriptor
     let path: String
@@ -13,6 +14,8 @@ final class SerialLink {
     private var piece = 0
     private var offset = 0
     private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
+    /// The pieces of the write in progress, pinned for one writev (emptied after each).
+    private var pointers: [UnsafeRawBufferPointer] = []
     private(set) var bytesRead = 0
     private(set) var bytesWritten = 0
 
@@ -53,26 +56,20 @@ final class SerialLink {
     }
 
     private func writeRemaining(_ w: ATWrite) throws(SysError) -> IOResult<Int> {
-        var arrays: [ArraySlice<UInt8>] = []
-        for i in self.piece..<w.parts.count {
-            let part = w.parts[i]
-            arrays.append(i == self.piece ? part.dropFirst(self.offset) : part)
-        }
-        return try Self.withPointers(arrays[...]) { (pointers) throws(SysError) -> IOResult<Int> in
-            try self.port.writev(pointers)
-        }
+        defer { self.pointers.removeAll(keepingCapacity: true) }
+        return try self.pinned(w.parts, from: self.piece)
     }
 
-    /// Pins each slice's bytes for the duration of `body` (recursion keeps every
-    /// `withUnsafeBytes` scope open at once).
-    private static func withPointers(
-        _ slices: ArraySlice<ArraySlice<UInt8>>, _ collected: [UnsafeRawBufferPointer] = [],
-        _ body: ([UnsafeRawBufferPointer]) throws(SysError) -> IOResult<Int>
-    ) throws(SysError) -> IOResult<Int> {
-        guard let first = slices.first else { return try body(collected) }
-        let result = first.withUnsafeBytes { raw in
+    /// Pins parts `index...` (the first from `offset`) into `pointers` and writes them all
+    /// with one writev; recursion keeps every `withUnsafeBytes` scope open at once. The
+    /// pointer list is reused, so a write allocates nothing.
+    private func pinned(_ parts: [ArraySlice<UInt8>], from index: Int) throws(SysError) -> IOResult<Int> {
+        guard index < parts.count else { return try self.port.writev(self.pointers) }
+        let part = index == self.piece ? parts[index].dropFirst(self.offset) : parts[index]
+        let result = part.withUnsafeBytes { raw in
             Result { () throws(SysError) -> IOResult<Int> in
-                try withPointers(slices.dropFirst(), collected + [raw], body)
+                self.pointers.append(raw)
+                return try self.pinned(parts, from: index + 1)
             }
         }
         return try result.get()

@@ -29,7 +29,7 @@ final class QuectelCat1: Dialect {
     struct AutoSend { var period = 0; var message: [UInt8] = []; var firstSend = 0; var generation = 0 }
     var autoSends: [Int: AutoSend] = [:]
     /// A running NTP query: the prefix it was asked with, its server, and auto-set.
-    var ntpQuery: (query: Int, prefix: String, server: String, port: Int, autoSet: Bool)? = nil
+    var ntp = QuectelTimeSync()
 
     /// `AT+QICFG=?` order, ranges and defaults (EC §2.4.1; lost defaults are 0, quectel.md X6).
     static let configOptions: [(name: String, ranges: [ClosedRange<Int>], defaults: [Int])] = [
@@ -65,7 +65,7 @@ final class QuectelCat1: Dialect {
         pings = [:]
         dnsQueries = [:]
         autoSends = [:]
-        ntpQuery = nil
+        ntp.reset()
     }
 
     func bootURCs(modem: SimModem) -> [String] { ["+CFUN: 1", "+CPIN: READY"] }
@@ -692,7 +692,7 @@ final class QuectelCat1: Dialect {
             modem.respond("\(c.name): (1-15),<server>,(1-65535),(0,1)")
             return .ok
         case .read:
-            if let q = ntpQuery { modem.respond("\(q.prefix): \"\(q.server)\",\(q.port)") }
+            if let q = ntp.pending { modem.respond("\(q.prefix): \"\(q.server)\",\(q.port)") }
             return .ok
         case .execute:
             return fail(.invalidParameters)
@@ -700,14 +700,8 @@ final class QuectelCat1: Dialect {
             let a = c.arguments
             guard (2...4).contains(a.count), let cid = a[0].integer, (1...15).contains(cid),
                   let server = a[1].quotedText, !server.isEmpty else { return fail(.invalidParameters) }
-            var port = 123, autoSet = 1
-            if a.count > 2 { guard let p = a[2].integer, (1...65535).contains(p) else { return fail(.invalidParameters) }; port = p }
-            if a.count > 3 { guard let v = a[3].integer, (0...1).contains(v) else { return fail(.invalidParameters) }; autoSet = v }
             guard modem.activeContexts[cid] != nil else { return fail(.pdpBroken) }
-            guard ntpQuery == nil else { return fail(.busy) }
-            let q = modem.newQuery()
-            ntpQuery = (q, c.name, server, port, autoSet == 1)
-            modem.perform(.timeSync(query: q, server: server, port: port, timeoutSeconds: 20))
+            if let error = ntp.start(c, server: server, modem: modem) { return fail(error) }
             lastError = .success
             return .ok
         }
@@ -716,15 +710,7 @@ final class QuectelCat1: Dialect {
     func queryEvent(_ event: SocketEvent, modem: SimModem, now: Instant) {
         switch event {
         case .timeSynced(let q, let unix):
-            guard let pending = ntpQuery, pending.query == q else { return }
-            ntpQuery = nil
-            guard let unix else {
-                lastError = .timeout
-                modem.urc("\(pending.prefix): \(QuectelError.timeout.rawValue)")
-                return
-            }
-            if pending.autoSet { modem.clock.set(unixSeconds: unix, at: now) }
-            modem.urc("\(pending.prefix): 0,\"\(modem.clock.text(of: unix, fourDigitYear: true))\"")
+            if let error = ntp.synced(q, unix: unix, modem: modem, now: now, fourDigitYear: true) { lastError = error }
         case .resolved(let q, let addresses):
             guard dnsQueries.removeValue(forKey: q) != nil else { return }
             if addresses.isEmpty {

@@ -20,7 +20,7 @@ final class QuectelNB: Dialect {
     var requestedLocalPort: [Int: Int] = [:]
     /// Sockets that have reported "buff full" since their last read.
     var reportedFull: Set<Int> = []
-    var ntpQuery: (query: Int, prefix: String, autoSet: Bool)? = nil
+    var ntp = QuectelTimeSync()
     /// Downlink buffer nodes per socket (BC §2.4.3).
     static let maxNodes = 20
     /// Largest node: one NB-IoT packet's payload.
@@ -39,7 +39,7 @@ final class QuectelNB: Dialect {
         dnsQueries = []
         requestedLocalPort = [:]
         reportedFull = []
-        ntpQuery = nil
+        ntp.reset()
     }
 
     /// `+IP:` is the readiness signal (BC §2.3.1 note 4), unquoted as in its only example.
@@ -410,13 +410,7 @@ final class QuectelNB: Dialect {
             let a = c.arguments
             guard (2...4).contains(a.count), contextOK(a[0]), let server = a[1].quotedText, !server.isEmpty,
                   server.utf8.count <= 150 else { return fail(.invalidParameters) }
-            var port = 123, autoSet = 1
-            if a.count > 2 { guard let p = a[2].integer, (1...65535).contains(p) else { return fail(.invalidParameters) }; port = p }
-            if a.count > 3 { guard let v = a[3].integer, (0...1).contains(v) else { return fail(.invalidParameters) }; autoSet = v }
-            guard ntpQuery == nil else { return fail(.busy) }
-            let q = modem.newQuery()
-            ntpQuery = (q, c.name, autoSet == 1)
-            modem.perform(.timeSync(query: q, server: server, port: port, timeoutSeconds: 20))
+            if let error = ntp.start(c, server: server, modem: modem) { return fail(error) }
             return .ok
         default:
             return .error
@@ -426,15 +420,7 @@ final class QuectelNB: Dialect {
     func queryEvent(_ event: SocketEvent, modem: SimModem, now: Instant) {
         switch event {
         case .timeSynced(let q, let unix):
-            guard let pending = ntpQuery, pending.query == q else { return }
-            ntpQuery = nil
-            guard let unix else {
-                lastError = .timeout
-                modem.urc("\(pending.prefix): \(QuectelError.timeout.rawValue)")
-                return
-            }
-            if pending.autoSet { modem.clock.set(unixSeconds: unix, at: now) }
-            modem.urc("\(pending.prefix): 0,\"\(modem.clock.text(of: unix))\"")
+            if let error = ntp.synced(q, unix: unix, modem: modem, now: now, fourDigitYear: false) { lastError = error }
         case .resolved(let q, let addresses):
             guard dnsQueries.remove(q) != nil else { return }
             guard !addresses.isEmpty else {

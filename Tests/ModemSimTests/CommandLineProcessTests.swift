@@ -122,7 +122,9 @@ import Testing
     }
 
     /// A real SNTP exchange with a server on 127.0.0.1 that answers with the EC manual's time.
-    @Test func ntpOverRealUDP() throws {
+    /// The EC prints a four-digit year; the BC's body and example use AT+QNTTP and two.
+    @Test(arguments: [("EC600E", "+QNTP", "2019/09/09,01:32:42+32"), ("BC26", "+QNTTP", "19/09/09,01:32:42+32")])
+    func ntpOverRealUDP(_ model: String, _ command: String, _ time: String) throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -153,11 +155,11 @@ import Testing
         }
         server.start()
         defer { _ = served.wait(timeout: .now() + 12); close(fd) }
-        let e = try EmulatorProcess(model: "EC600E", extra: ["--urc-rate", "0"])
+        let e = try EmulatorProcess(model: model, extra: ["--urc-rate", "0"])
         defer { #expect(e.stop() == 0) }
-        try QuectelCat1Client().bringUp(e)
-        e.command("AT+QNTP=1,\"127.0.0.1\",\(port)")
-        try e.expect("+QNTP: 0,\"2019/09/09,01:32:42+32\"\r\n")
+        if model == "BC26" { try QuectelNBClient().bringUp(e) } else { try QuectelCat1Client().bringUp(e) }
+        e.command("AT\(command)=1,\"127.0.0.1\",\(port)")
+        try e.expect("\(command): 0,\"\(time)\"\r\n")
     }
 
     /// With root: a namespace of our own, a server on its loopback, the emulator inside it.

@@ -239,13 +239,13 @@ public final class BridgeCore {
     /// sessions, with the modem socket each rides (the shared UDP socket included), oldest
     /// first.
     public func flowRows(now: Instant) -> [FlowRow] {
-        var rows = FlowRow.rows(self.table.snapshot(now: now), now: now)
+        var rows = self.table.snapshot(now: now).map { FlowRow($0, now: now) }
         for session in self.udp.all {
             let socket = self.sharedDatagrams.carries(session.id) ? self.sharedDatagrams.socket
                 : self.scheduler.socket(of: .udp(session.id))
             rows.append(FlowRow(session, modemSocket: socket))
         }
-        return rows.sorted { ($0.openedAt, $0.app, $0.remote) < ($1.openedAt, $1.app, $1.remote) }
+        return FlowRow.inListOrder(rows)
     }
     public var socketLimit: Int { self.scheduler.socketCount }
     /// Modem sockets held now (open, opening or closing), by number.

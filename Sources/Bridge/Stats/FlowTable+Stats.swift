@@ -36,7 +36,12 @@ extension FlowRow {
     /// The rows for `FlowTable.snapshot(now:)`, oldest flow first (the table's own order is
     /// a hash order, which would shuffle the list between two `flows` calls).
     public static func rows(_ summaries: [FlowSummary], now: Instant) -> [FlowRow] {
-        summaries.map { FlowRow($0, now: now) }.sorted { ($0.openedAt, $0.app, $0.remote) < ($1.openedAt, $1.app, $1.remote) }
+        inListOrder(summaries.map { FlowRow($0, now: now) })
+    }
+
+    /// Oldest first, then by endpoints: a stable order for `flows`.
+    public static func inListOrder(_ rows: [FlowRow]) -> [FlowRow] {
+        rows.sorted { ($0.openedAt, $0.app, $0.remote) < ($1.openedAt, $1.app, $1.remote) }
     }
 
     /// `192.0.2.1:80`, `[2001:db8::1]:443` (RFC 3986 §3.2.2 brackets for IPv6).

@@ -101,14 +101,6 @@ public struct ATEngine<Tag: Sendable>: Sendable {
         }
     }
 
-    /// `receive` from any byte collection (tests, tools).
-    public mutating func receive<C: Collection, R: ATPayloadRules>(
-        _ bytes: C, now: Instant, rules: R
-    ) where C.Element == UInt8, R.Tag == Tag {
-        let done: Void? = bytes.withContiguousStorageIfAvailable { self.receive(UnsafeRawBufferPointer($0), now: now, rules: rules) }
-        if done == nil { Array(bytes).withUnsafeBytes { self.receive($0, now: now, rules: rules) } }
-    }
-
     /// Times out the command in flight once its deadline has passed.
     public mutating func tick(now: Instant) {
         guard let deadline = self.nextDeadline, now >= deadline, self.inFlight != nil else { return }

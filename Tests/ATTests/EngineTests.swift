@@ -20,8 +20,10 @@ struct TestRules: ATPayloadRules {
 }
 
 extension ATEngine where Tag == String {
-    mutating func feed(_ s: String, at now: Instant = .zero) { self.receive(Array(s.utf8), now: now, rules: TestRules()) }
-    mutating func feed(_ bytes: [UInt8], at now: Instant = .zero) { self.receive(bytes, now: now, rules: TestRules()) }
+    mutating func feed(_ s: String, at now: Instant = .zero) { self.feed(Array(s.utf8), at: now) }
+    mutating func feed(_ bytes: [UInt8], at now: Instant = .zero) {
+        bytes.withUnsafeBytes { self.receive($0, now: now, rules: TestRules()) }
+    }
 
     mutating func allEvents() -> [ATEvent<String>] {
         var out: [ATEvent<String>] = []

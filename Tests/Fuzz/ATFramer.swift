@@ -81,7 +81,7 @@ public func fuzzATFramer(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var i = 0
     while i < bytes.count {
         let n = chunks[i % chunks.count]
-        engine.receive(bytes[i..<min(bytes.count, i + n)], now: .milliseconds(Int64(i)), rules: Rules())
+        bytes[i..<min(bytes.count, i + n)].withUnsafeBytes { engine.receive($0, now: .milliseconds(Int64(i)), rules: Rules()) }
         i += n
         while engine.nextEvent() != nil {}
         while engine.nextWrite() != nil {}
